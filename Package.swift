@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// SIMD kernels need a target CPU: Swift emits SSE2-only code otherwise.
+// `CLIF_TARGET_CPU` overrides the default (e.g. `native`, or `x86-64` for a
+// heterogeneous cluster).
+import Foundation
+let targetCPU = ProcessInfo.processInfo.environment["CLIF_TARGET_CPU"] ?? "haswell"
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-target-cpu", targetCPU]),
+]
+
+let package = Package(
+    name: "clif-mpi",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "clif-mpi", targets: ["clif-mpi"]),
+        .library(name: "Core", targets: ["Core"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Core", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "Distributed", dependencies: ["Core", "CMPI"], swiftSettings: fastMath),
+        .executableTarget(
+            name: "clif-mpi",
+            dependencies: [
+                "Core", "Distributed",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fastMath),
+        .testTarget(name: "CoreTests", dependencies: ["Core"],
+                    resources: [.copy("../Fixtures")]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Core"]),
+    ]
+)

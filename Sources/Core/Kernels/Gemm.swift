@@ -1,0 +1,51 @@
+import CBLAS
+
+/// Row-major single-precision matrix products: `C = alpha·op(A)·op(B) + beta·C`
+/// with `op(A)` `[m, k]`, `op(B)` `[k, n]`, `C` `[m, n]`.
+public enum Gemm {
+    /// OpenBLAS `cblas_sgemm`. Callers keep every call's shape independent of
+    /// the rank count: OpenBLAS results for one output element can depend on
+    /// the other columns of the same call.
+    public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            scale(c, rows: m, columns: n, ld: ldc, by: beta)
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The plain triple loop that `sgemm` is tested against.
+    public static func reference(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                                 b: UnsafePointer<Float>, ldb: Int,
+                                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum: Double = 0
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    sum += Double(av) * Double(bv)
+                }
+                let old = beta == 0 ? 0 : beta * c[i * ldc + j]
+                c[i * ldc + j] = alpha * Float(sum) + old
+            }
+        }
+    }
+
+    static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld: Int, by beta: Float) {
+        for i in 0..<rows {
+            for j in 0..<columns { c[i * ld + j] = beta == 0 ? 0 : beta * c[i * ld + j] }
+        }
+    }
+
+    /// Threads OpenBLAS may use for one call.
+    public static func setThreads(_ count: Int) {
+        openblas_set_num_threads(Int32(count))
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+
+// Legend: T time steps, N samples, C channels, P = H·W pixels,
+// M = N_global·P values behind each (t, c) statistic.
+
+/// BatchNorm2d as the original runs it, once per time step: in training each
+/// time step is normalised with its own batch statistics over (N, H, W), and
+/// the running statistics are updated once per time step in order t = 0…T−1
+/// (momentum 0.1, unbiased variance for the running estimate, eps 1e-5).
+/// The statistics cover the global batch: partial sums per reduction chunk go
+/// through the step's `BatchReducer`.
+public final class BatchNorm2d: Layer {
+    public let channels: Int
+    public let momentum: Float = 0.1
+    public let epsilon: Float = 1e-5
+    public let weight: StoreEntry, bias: StoreEntry
+    public let runningMean: StoreEntry, runningVar: StoreEntry, batchesTracked: StoreEntry
+    private let parameters: ParameterStore, buffers: ParameterStore
+    private var saved: (input: Tensor, mean: [Float], invStd: [Float])?
+
+    public init(_ builder: ModelBuilder, _ name: String, channels: Int) {
+        self.channels = channels
+        parameters = builder.parameters
+        buffers = builder.buffers
+        (weight, bias, runningMean, runningVar, batchesTracked) = builder.scope(name) {
+            (builder.parameter("weight", shape: [channels], initializer: .constant(1)),
+             builder.parameter("bias", shape: [channels], initializer: .constant(0)),
+             builder.buffer("running_mean", shape: [channels], value: 0),
+             builder.buffer("running_var", shape: [channels], value: 1),
+             builder.buffer("num_batches_tracked", shape: [], value: 0, type: .int64))
+        }
+    }
+
+    private func dimensions(_ shape: [Int]) -> (t: Int, n: Int, p: Int) {
+        precondition(shape.count >= 3 && shape[2] == channels,
+                     "BatchNorm2d: expected [T, N, \(channels), …], got \(shape)")
+        return (shape[0], shape[1], shape.dropFirst(3).reduce(1, *))
+    }
+
+    /// Per-chunk partial sums of `f(value, t, c)` over each chunk's samples and
+    /// pixels, `[chunks, T·C]` (accumulated in Double within a chunk).
+    private func chunkSums(_ x: UnsafePointer<Float>, shape: [Int], context: StepContext,
+                           _ f: (Float, Int) -> Double) -> [Float] {
+        let (t, n, p) = dimensions(shape)
+        var partials = [Float](repeating: 0, count: context.layout.chunkCount * t * channels)
+        for (k, chunk) in context.chunks.enumerated() {
+            for step in 0..<t {
+                for c in 0..<channels {
+                    let statistic = step * channels + c
+                    var sum: Double = 0
+                    for sample in chunk {
+                        let row = x + ((step * n + sample) * channels + c) * p
+                        for i in 0..<p { sum += f(row[i], statistic) }
+                    }
+                    partials[k * t * channels + statistic] = Float(sum)
+                }
+            }
+        }
+        return partials
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        context.training ? trainingForward(input, context) : evaluationForward(input)
+    }
+
+    private func trainingForward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        let (t, n, p) = dimensions(input.shape)
+        let m = Float(context.layout.globalBatch * p)
+        var output = Tensor(zeros: input.shape)
+        var mean = [Float](), invStd = [Float]()
+        input.withPointer { x in
+            mean = context.reduce(chunkSums(x, shape: input.shape, context: context) { v, _ in Double(v) })
+                .map { $0 / m }
+            // Two passes: the variance from centred values, not E[x²] − E[x]².
+            let variance = context.reduce(chunkSums(x, shape: input.shape, context: context) { v, s in
+                let d = Double(v - mean[s]); return d * d
+            }).map { $0 / m }
+            invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
+            updateRunningStatistics(mean: mean, variance: variance, count: m, timeSteps: t)
+            let gamma = Array(parameters.values[weight.range]), beta = Array(parameters.values[bias.range])
+            output.withMutablePointer { y in
+                for step in 0..<t {
+                    for sample in 0..<n {
+                        for c in 0..<channels {
+                            let s = step * channels + c
+                            let offset = ((step * n + sample) * channels + c) * p
+                            let scale = invStd[s] * gamma[c], shift = beta[c] - mean[s] * scale
+                            for i in 0..<p { y[offset + i] = x[offset + i] * scale + shift }
+                        }
+                    }
+                }
+            }
+        }
+        saved = (input, mean, invStd)
+        return output
+    }
+
+    private func updateRunningStatistics(mean: [Float], variance: [Float], count m: Float, timeSteps t: Int) {
+        let unbiased = m > 1 ? m / (m - 1) : 1
+        for step in 0..<t {
+            for c in 0..<channels {
+                let s = step * channels + c
+                let rm = runningMean.offset + c, rv = runningVar.offset + c
+                buffers.values[rm] = (1 - momentum) * buffers.values[rm] + momentum * mean[s]
+                buffers.values[rv] = (1 - momentum) * buffers.values[rv] + momentum * variance[s] * unbiased
+            }
+            buffers.values[batchesTracked.offset] += 1
+        }
+    }
+
+    /// Eval mode: the running statistics, the same for every time step.
+    private func evaluationForward(_ input: Tensor) -> Tensor {
+        let (t, n, p) = dimensions(input.shape)
+        var output = Tensor(zeros: input.shape)
+        let (scale, shift) = evaluationAffine()
+        input.withPointer { x in
+            output.withMutablePointer { y in
+                for image in 0..<(t * n) {
+                    for c in 0..<channels {
+                        let offset = (image * channels + c) * p
+                        for i in 0..<p { y[offset + i] = x[offset + i] * scale[c] + shift[c] }
+                    }
+                }
+            }
+        }
+        saved = (input, [], [])
+        return output
+    }
+
+    private func evaluationAffine() -> (scale: [Float], shift: [Float]) {
+        var scale = [Float](repeating: 0, count: channels), shift = scale
+        for c in 0..<channels {
+            let invStd = 1 / (buffers.values[runningVar.offset + c] + epsilon).squareRoot()
+            scale[c] = parameters.values[weight.offset + c] * invStd
+            shift[c] = parameters.values[bias.offset + c] - buffers.values[runningMean.offset + c] * scale[c]
+        }
+        return (scale, shift)
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+        guard let saved else { preconditionFailure("BatchNorm2d.backward without a forward") }
+        self.saved = nil
+        let (t, n, p) = dimensions(saved.input.shape)
+        let training = !saved.mean.isEmpty
+        // Per-statistic mean and 1/σ: batch ones in training, running ones in eval.
+        let mean: [Float], invStd: [Float]
+        if training {
+            (mean, invStd) = (saved.mean, saved.invStd)
+        } else {
+            let rm = Array(buffers.values[runningMean.range]), rv = Array(buffers.values[runningVar.range])
+            mean = (0..<(t * channels)).map { rm[$0 % channels] }
+            invStd = (0..<(t * channels)).map { 1 / (rv[$0 % channels] + epsilon).squareRoot() }
+        }
+        let statistics = t * channels
+        // Σ dy and Σ dy·x̂ per (t, c) over the global batch.
+        var partials = [Float](repeating: 0, count: context.layout.chunkCount * 2 * statistics)
+        saved.input.withPointer { x in
+            gradOutput.withPointer { dy in
+                for (k, chunk) in context.chunks.enumerated() {
+                    for step in 0..<t {
+                        for c in 0..<channels {
+                            let s = step * channels + c
+                            var sumDy: Double = 0, sumDyXhat: Double = 0
+                            for sample in chunk {
+                                let offset = ((step * n + sample) * channels + c) * p
+                                for i in 0..<p {
+                                    let g = Double(dy[offset + i])
+                                    sumDy += g
+                                    sumDyXhat += g * Double((x[offset + i] - mean[s]) * invStd[s])
+                                }
+                            }
+                            partials[k * 2 * statistics + s] = Float(sumDy)
+                            partials[k * 2 * statistics + statistics + s] = Float(sumDyXhat)
+                        }
+                    }
+                }
+            }
+        }
+        let sums = context.reduce(partials)
+        let sumDy = Array(sums[0..<statistics]), sumDyXhat = Array(sums[statistics...])
+        var gradGamma = [Float](repeating: 0, count: channels), gradBeta = gradGamma
+        for step in 0..<t {
+            for c in 0..<channels {
+                gradGamma[c] += sumDyXhat[step * channels + c]
+                gradBeta[c] += sumDy[step * channels + c]
+            }
+        }
+        gradGamma.withUnsafeBufferPointer { parameters.accumulateGradient(weight, $0.baseAddress!) }
+        gradBeta.withUnsafeBufferPointer { parameters.accumulateGradient(bias, $0.baseAddress!) }
+
+        let m = Float(context.layout.globalBatch * p)
+        let gamma = Array(parameters.values[weight.range])
+        var gradInput = Tensor(zeros: saved.input.shape)
+        saved.input.withPointer { x in
+            gradOutput.withPointer { dy in
+                gradInput.withMutablePointer { dx in
+                    for step in 0..<t {
+                        for sample in 0..<n {
+                            for c in 0..<channels {
+                                let s = step * channels + c
+                                let offset = ((step * n + sample) * channels + c) * p
+                                let scale = gamma[c] * invStd[s]
+                                if training {
+                                    let meanDy = sumDy[s] / m, meanDyXhat = sumDyXhat[s] / m
+                                    for i in 0..<p {
+                                        let xhat = (x[offset + i] - mean[s]) * invStd[s]
+                                        dx[offset + i] = scale * (dy[offset + i] - meanDy - xhat * meanDyXhat)
+                                    }
+                                } else {
+                                    for i in 0..<p { dx[offset + i] = scale * dy[offset + i] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gradInput
+    }
+}

@@ -1,0 +1,151 @@
+// Legend: T time steps, N samples, C input channels, H×W input, O output
+// channels, OH×OW output (P pixels), K = C·KH·KW patch rows, B = T·c images
+// of one reduction chunk of c samples.
+
+/// 2-D convolution over all time steps `[T, N, C, H, W] → [T, N, O, OH, OW]`
+/// (weights shared across time), as im2col + one GEMM per reduction chunk:
+/// `Y[O, B·P] = W[O, K] · col[K, B·P] (+ bias)`.
+public final class Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int
+    public let kernel: Int, stride: Int, padding: Int
+    public let weight: StoreEntry
+    public let bias: StoreEntry?
+    private let store: ParameterStore
+    private var savedInput: Tensor?
+
+    /// `weightInit` defaults to the original's Kaiming-normal (fan_out, ReLU
+    /// gain); the bias defaults to PyTorch's U(±1/√fan_in).
+    public init(_ builder: ModelBuilder, _ name: String, inChannels: Int, outChannels: Int,
+                kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                weightInit: Initializer = .kaimingNormalFanOut, biasInit: Initializer? = nil) {
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        store = builder.parameters
+        let fanIn = inChannels * kernel * kernel
+        (weight, self.bias) = builder.scope(name) {
+            (builder.parameter("weight", shape: [outChannels, inChannels, kernel, kernel], initializer: weightInit),
+             bias ? builder.parameter("bias", shape: [outChannels],
+                                      initializer: biasInit ?? .defaultBias(fanIn: fanIn)) : nil)
+        }
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        let g = geometry(inputShape)
+        return [inputShape[0], inputShape[1], outChannels, g.outHeight, g.outWidth]
+    }
+
+    func geometry(_ shape: [Int]) -> ConvGeometry {
+        precondition(shape.count == 5 && shape[2] == inChannels,
+                     "Conv2d: expected [T, N, \(inChannels), H, W], got \(shape)")
+        return ConvGeometry(channels: inChannels, height: shape[3], width: shape[4],
+                            kernel: kernel, stride: stride, padding: padding)
+    }
+
+    /// The images of one chunk in column order: (t, sample) for t-major.
+    private func images(of chunk: Range<Int>, timeSteps: Int, batch: Int) -> [Int] {
+        (0..<timeSteps).flatMap { t in chunk.map { t * batch + $0 } }
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        let g = geometry(input.shape)
+        let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
+        let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
+        let maxColumns = t * (context.chunks.map(\.count).max() ?? 0) * pixels
+        let col = ScratchBuffer(count: g.patch * maxColumns)
+        let product = ScratchBuffer(count: outChannels * maxColumns)
+        var output = Tensor(zeros: outputShape(for: input.shape))
+        let biasValues = bias.map { Array(store.values[$0.range]) }
+        input.withPointer { x in
+            output.withMutablePointer { y in
+                store.values.withUnsafeBufferPointer { params in
+                    let w = params.baseAddress! + weight.offset
+                    for chunk in context.chunks {
+                        let chunkImages = images(of: chunk, timeSteps: t, batch: n)
+                        let columns = chunkImages.count * pixels
+                        for (j, image) in chunkImages.enumerated() {
+                            Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
+                                           image: x + image * inImage, geometry: g)
+                        }
+                        Gemm.sgemm(m: outChannels, n: columns, k: g.patch, a: w, lda: g.patch,
+                                   b: col.pointer, ldb: columns, c: product.pointer, ldc: columns)
+                        // Scatter [O, B·P] into [T, N, O, P], adding the bias.
+                        for (j, image) in chunkImages.enumerated() {
+                            for o in 0..<outChannels {
+                                let src = product.pointer + o * columns + j * pixels
+                                let dst = y + image * outImage + o * pixels
+                                let shift = biasValues?[o] ?? 0
+                                for p in 0..<pixels { dst[p] = src[p] + shift }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if context.training { savedInput = input }
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+        guard let input = savedInput else { preconditionFailure("Conv2d.backward without a training forward") }
+        savedInput = nil
+        let g = geometry(input.shape)
+        let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
+        let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
+        let weightCount = weight.count
+        let partialCount = weightCount + (bias == nil ? 0 : outChannels)
+        let partials = ScratchBuffer(count: context.layout.chunkCount * partialCount)
+        let maxColumns = t * (context.chunks.map(\.count).max() ?? 0) * pixels
+        let col = ScratchBuffer(count: g.patch * maxColumns)
+        let gradProduct = ScratchBuffer(count: outChannels * maxColumns)
+        var gradInput = Tensor(zeros: input.shape)
+        input.withPointer { x in
+            gradOutput.withPointer { dy in
+                gradInput.withMutablePointer { dx in
+                    store.values.withUnsafeBufferPointer { params in
+                        let w = params.baseAddress! + weight.offset
+                        for (chunkIndex, chunk) in context.chunks.enumerated() {
+                            let chunkImages = images(of: chunk, timeSteps: t, batch: n)
+                            let columns = chunkImages.count * pixels
+                            let partial = partials.pointer + chunkIndex * partialCount
+                            // Gather dY [T, N, O, P] into [O, B·P]; rebuild the columns.
+                            for (j, image) in chunkImages.enumerated() {
+                                for o in 0..<outChannels {
+                                    (gradProduct.pointer + o * columns + j * pixels)
+                                        .update(from: dy + image * outImage + o * pixels, count: pixels)
+                                }
+                                Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
+                                               image: x + image * inImage, geometry: g)
+                            }
+                            // dW_chunk[O, K] = dY[O, B·P] · col[K, B·P]ᵀ
+                            Gemm.sgemm(transB: true, m: outChannels, n: g.patch, k: columns,
+                                       a: gradProduct.pointer, lda: columns, b: col.pointer, ldb: columns,
+                                       c: partial, ldc: g.patch)
+                            if bias != nil {
+                                for o in 0..<outChannels {
+                                    var sum: Float = 0
+                                    let row = gradProduct.pointer + o * columns
+                                    for j in 0..<columns { sum += row[j] }
+                                    partial[weightCount + o] = sum
+                                }
+                            }
+                            // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the images.
+                            Gemm.sgemm(transA: true, m: g.patch, n: columns, k: outChannels,
+                                       a: w, lda: g.patch, b: gradProduct.pointer, ldb: columns,
+                                       c: col.pointer, ldc: columns)
+                            for (j, image) in chunkImages.enumerated() {
+                                Im2col.backward(image: dx + image * inImage, col: col.pointer,
+                                                ld: columns, column0: j * pixels, geometry: g)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let totals = ScratchBuffer(count: partialCount)
+        context.reducer.sum(partials.pointer, chunks: context.layout.chunkCount, count: partialCount,
+                            into: totals.pointer)
+        store.accumulateGradient(weight, totals.pointer)
+        if let bias { store.accumulateGradient(bias, totals.pointer + weightCount) }
+        return gradInput
+    }
+}

@@ -1,0 +1,112 @@
+// Legend: T time steps, N samples, I input features, O outputs; rows of the
+// input are (t, n) pairs, t-major; c samples per reduction chunk.
+
+/// A fully connected layer over all time steps, `[T, N, I] → [T, N, O]`,
+/// one GEMM per reduction chunk on the chunk's T·c gathered rows.
+public final class Linear: Layer {
+    public let inFeatures: Int, outFeatures: Int
+    public let weight: StoreEntry, bias: StoreEntry
+    private let store: ParameterStore
+    private var savedInput: Tensor?
+
+    public init(_ builder: ModelBuilder, _ name: String, inFeatures: Int, outFeatures: Int,
+                weightInit: Initializer = .defaultWeight, biasInit: Initializer? = nil) {
+        self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        store = builder.parameters
+        (weight, bias) = builder.scope(name) {
+            (builder.parameter("weight", shape: [outFeatures, inFeatures], initializer: weightInit),
+             builder.parameter("bias", shape: [outFeatures], initializer: biasInit ?? .defaultBias(fanIn: inFeatures)))
+        }
+    }
+
+    private func rows(of chunk: Range<Int>, timeSteps: Int, batch: Int) -> [Int] {
+        (0..<timeSteps).flatMap { t in chunk.map { t * batch + $0 } }
+    }
+
+    private func check(_ shape: [Int]) -> (t: Int, n: Int) {
+        precondition(shape.count == 3 && shape[2] == inFeatures, "Linear: expected [T, N, \(inFeatures)], got \(shape)")
+        return (shape[0], shape[1])
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        let (t, n) = check(input.shape)
+        let maxRows = t * (context.chunks.map(\.count).max() ?? 0)
+        let gathered = ScratchBuffer(count: maxRows * inFeatures)
+        let product = ScratchBuffer(count: maxRows * outFeatures)
+        var output = Tensor(zeros: [t, n, outFeatures])
+        let b = Array(store.values[bias.range])
+        input.withPointer { x in
+            output.withMutablePointer { y in
+                store.values.withUnsafeBufferPointer { params in
+                    for chunk in context.chunks {
+                        let chunkRows = rows(of: chunk, timeSteps: t, batch: n)
+                        for (j, row) in chunkRows.enumerated() {
+                            (gathered.pointer + j * inFeatures).update(from: x + row * inFeatures, count: inFeatures)
+                        }
+                        // Y[R, O] = X[R, I] · W[O, I]ᵀ
+                        Gemm.sgemm(transB: true, m: chunkRows.count, n: outFeatures, k: inFeatures,
+                                   a: gathered.pointer, lda: inFeatures,
+                                   b: params.baseAddress! + weight.offset, ldb: inFeatures,
+                                   c: product.pointer, ldc: outFeatures)
+                        for (j, row) in chunkRows.enumerated() {
+                            for o in 0..<outFeatures { y[row * outFeatures + o] = product.pointer[j * outFeatures + o] + b[o] }
+                        }
+                    }
+                }
+            }
+        }
+        if context.training { savedInput = input }
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+        guard let input = savedInput else { preconditionFailure("Linear.backward without a training forward") }
+        savedInput = nil
+        let (t, n) = check(input.shape)
+        let maxRows = t * (context.chunks.map(\.count).max() ?? 0)
+        let gatheredX = ScratchBuffer(count: maxRows * inFeatures)
+        let gatheredDy = ScratchBuffer(count: maxRows * outFeatures)
+        let gradRows = ScratchBuffer(count: maxRows * inFeatures)
+        let partialCount = weight.count + outFeatures
+        let partials = ScratchBuffer(count: context.layout.chunkCount * partialCount)
+        var gradInput = Tensor(zeros: input.shape)
+        input.withPointer { x in
+            gradOutput.withPointer { dy in
+                gradInput.withMutablePointer { dx in
+                    store.values.withUnsafeBufferPointer { params in
+                        for (k, chunk) in context.chunks.enumerated() {
+                            let chunkRows = rows(of: chunk, timeSteps: t, batch: n), r = chunkRows.count
+                            for (j, row) in chunkRows.enumerated() {
+                                (gatheredX.pointer + j * inFeatures).update(from: x + row * inFeatures, count: inFeatures)
+                                (gatheredDy.pointer + j * outFeatures).update(from: dy + row * outFeatures, count: outFeatures)
+                            }
+                            let partial = partials.pointer + k * partialCount
+                            // dW[O, I] = dY[R, O]ᵀ · X[R, I]
+                            Gemm.sgemm(transA: true, m: outFeatures, n: inFeatures, k: r,
+                                       a: gatheredDy.pointer, lda: outFeatures, b: gatheredX.pointer, ldb: inFeatures,
+                                       c: partial, ldc: inFeatures)
+                            for o in 0..<outFeatures {
+                                var sum: Float = 0
+                                for j in 0..<r { sum += gatheredDy.pointer[j * outFeatures + o] }
+                                partial[weight.count + o] = sum
+                            }
+                            // dX[R, I] = dY[R, O] · W[O, I]
+                            Gemm.sgemm(m: r, n: inFeatures, k: outFeatures,
+                                       a: gatheredDy.pointer, lda: outFeatures,
+                                       b: params.baseAddress! + weight.offset, ldb: inFeatures,
+                                       c: gradRows.pointer, ldc: inFeatures)
+                            for (j, row) in chunkRows.enumerated() {
+                                (dx + row * inFeatures).update(from: gradRows.pointer + j * inFeatures, count: inFeatures)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let totals = ScratchBuffer(count: partialCount)
+        context.reducer.sum(partials.pointer, chunks: context.layout.chunkCount, count: partialCount, into: totals.pointer)
+        store.accumulateGradient(weight, totals.pointer)
+        store.accumulateGradient(bias, totals.pointer + weight.count)
+        return gradInput
+    }
+}

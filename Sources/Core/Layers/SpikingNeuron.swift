@@ -1,0 +1,128 @@
+import Foundation
+
+/// The activation of a network: a spiking neuron, or ReLU for the ANN
+/// baseline (flag `-neuron_model relu`, which forces T = 1).
+public enum Activation: Sendable, Equatable {
+    case spiking(NeuronConfig)
+    case relu
+
+    /// Parses the original's `-neuron_model` names: LIF, CLIF, PLIF, relu.
+    public init?(name: String, surrogate: Surrogate = .rectangle, tau: Float = 2, vReset: Float? = nil) {
+        if name.lowercased() == "relu" { self = .relu; return }
+        guard let model = NeuronModel.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else { return nil }
+        self = .spiking(NeuronConfig(model: model, surrogate: surrogate, tau: tau, vReset: vReset))
+    }
+}
+
+/// A layer of spiking neurons over `[T, N, …]`: the fused multi-step kernel
+/// runs per reduction chunk (columns of the chunk's samples); PLIF's
+/// learnable decay `w` (one scalar per layer, `k = sigmoid(w)`, initialised
+/// to `−ln(tau − 1)`) gets its gradient through the step's reducer.
+public final class SpikingNeuron: Layer {
+    public var config: NeuronConfig
+    public let decayParameter: StoreEntry?
+    private let store: ParameterStore
+    private var saved: (charged: [Float], memory: [Float]?, shape: [Int])?
+    /// Fraction of neurons that fired in the last forward (all T steps).
+    public private(set) var firingRate: Double = 0
+
+    public init(_ builder: ModelBuilder, _ name: String, config: NeuronConfig) {
+        self.config = config
+        store = builder.parameters
+        if config.model == .plif {
+            let initial = -Foundation.log(config.tau - 1)
+            decayParameter = builder.scope(name) { builder.parameter("w", shape: [], initializer: .constant(initial)) }
+        } else {
+            decayParameter = nil
+        }
+    }
+
+    /// k: 1/tau, or sigmoid(w) for PLIF.
+    public var decay: Float {
+        guard let w = decayParameter else { return 1 / config.tau }
+        return 1 / (1 + Foundation.exp(-store.values[w.offset]))
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        let t = input.shape[0], n = input.shape[1]
+        let width = input.count / t, perSample = width / n
+        var spikes = Tensor(zeros: input.shape)
+        var charged = [Float](repeating: 0, count: input.count)
+        var memory: [Float]? = config.model == .clif ? [Float](repeating: 0, count: input.count) : nil
+        let k = decay
+        input.withPointer { x in
+            spikes.withMutablePointer { s in
+                charged.withUnsafeMutableBufferPointer { h in
+                    withOptionalPointer(&memory) { m in
+                        for chunk in context.chunks {
+                            NeuronKernels.forward(spikes: s, charged: h.baseAddress!, memory: m, input: x,
+                                                  timeSteps: t, width: width,
+                                                  columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
+                                                  config: config, decay: k)
+                        }
+                    }
+                }
+            }
+        }
+        firingRate = spikes.count == 0 ? 0 : Double(spikes.data.reduce(0, +)) / Double(spikes.count)
+        if context.training { saved = (charged, memory, input.shape) }
+        return spikes
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+        guard var saved else { preconditionFailure("SpikingNeuron.backward without a training forward") }
+        self.saved = nil
+        let t = saved.shape[0], n = saved.shape[1]
+        let width = gradOutput.count / t, perSample = width / n
+        var gradInput = Tensor(zeros: saved.shape)
+        var partials = [Float](repeating: 0, count: context.layout.chunkCount)
+        let k = decay
+        gradOutput.withPointer { dy in
+            gradInput.withMutablePointer { dx in
+                saved.charged.withUnsafeBufferPointer { h in
+                    withOptionalPointer(&saved.memory) { m in
+                        for (index, chunk) in context.chunks.enumerated() {
+                            partials[index] = NeuronKernels.backward(
+                                gradInput: dx, gradSpikes: dy, charged: h.baseAddress!, memory: m.map { UnsafePointer($0) },
+                                timeSteps: t, width: width,
+                                columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
+                                config: config, decay: k)
+                        }
+                    }
+                }
+            }
+        }
+        if let w = decayParameter {
+            // dL/dw = dL/dk · k(1 − k)
+            var gradW = context.reduce(partials)[0] * k * (1 - k)
+            store.accumulateGradient(w, &gradW)
+        }
+        return gradInput
+    }
+}
+
+/// ReLU for the ANN baseline.
+public final class ReLU: Layer {
+    private var mask: [Bool] = []
+
+    public init() {}
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        var y = input
+        for i in 0..<y.count where y.data[i] < 0 { y.data[i] = 0 }
+        if context.training { mask = input.data.map { $0 > 0 } }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+        var dx = gradOutput
+        for i in 0..<dx.count where !mask[i] { dx.data[i] = 0 }
+        return dx
+    }
+}
+
+/// Calls `body` with a pointer to the array's storage, or nil.
+func withOptionalPointer<R>(_ array: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    guard array != nil else { return body(nil) }
+    return array!.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,62 @@
+/// A spiking network run multi-step: all T time steps of a layer at once.
+///
+/// `forward` maps `[T, N, C, H, W]` inputs to `[T, N, classes]` logits (the
+/// original's per-step outputs `o_t`); `backward` takes the logits' gradient
+/// and adds every parameter's gradient into `parameters.gradients`.
+public protocol Network: AnyObject {
+    var parameters: ParameterStore { get }
+    var buffers: ParameterStore { get }
+    /// Spiking neuron layers by `state_dict` module name, in network order.
+    var neurons: [(name: String, layer: SpikingNeuron)] { get }
+    func forward(_ input: Tensor, _ context: StepContext) -> Tensor
+    func backward(_ gradLogits: Tensor, _ context: StepContext)
+}
+
+/// Layers applied in order; backward in reverse.
+public final class Sequential: Layer {
+    public private(set) var layers: [Layer]
+
+    public init(_ layers: [Layer] = []) { self.layers = layers }
+
+    public func append(_ layer: Layer) { layers.append(layer) }
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        layers.reduce(input) { $1.forward($0, context) }
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+        layers.reversed().reduce(gradOutput) { $1.backward($0, context) }
+    }
+}
+
+/// `[T, N, C, H, W] → [T, N, C·H·W]`.
+public final class Flatten: Layer {
+    private var shape: [Int] = []
+
+    public init() {}
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        shape = input.shape
+        return input.reshaped([input.shape[0], input.shape[1], input.count / (input.shape[0] * input.shape[1])])
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+        gradOutput.reshaped(shape)
+    }
+}
+
+extension Tensor {
+    /// Direct encoding: the same static images `[N, C, H, W]` as the input of
+    /// each of `timeSteps` steps, `[T, N, C, H, W]`.
+    public func repeatedOverTime(_ timeSteps: Int) -> Tensor {
+        Tensor(shape: [timeSteps] + shape, data: Array([[Float]](repeating: data, count: timeSteps).joined()))
+    }
+
+    /// Elementwise sum of two tensors of the same shape.
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        precondition(a.shape == b.shape, "Tensor +: shapes \(a.shape) and \(b.shape)")
+        var out = a
+        for i in 0..<out.count { out.data[i] += b.data[i] }
+        return out
+    }
+}

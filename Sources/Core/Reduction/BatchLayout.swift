@@ -1,0 +1,46 @@
+/// How the samples this process holds are grouped into reduction chunks.
+///
+/// A chunk is a fixed run of consecutive samples of the global batch. Every
+/// BLAS call and every fp32 partial sum covers exactly one chunk, so results
+/// never depend on how many chunks a process holds: the rank count changes
+/// which process computes a chunk, never what it computes.
+public struct BatchLayout: Sendable, Equatable {
+    /// Local sample ranges, consecutive from 0, one per chunk.
+    public let chunks: [Range<Int>]
+    /// Samples in the whole global batch (all processes).
+    public let globalBatch: Int
+    /// Position in the global batch of this process's first sample.
+    public let globalOffset: Int
+
+    public init(chunks: [Range<Int>], globalBatch: Int, globalOffset: Int) {
+        precondition(!chunks.isEmpty, "BatchLayout: no chunks")
+        var next = 0
+        for c in chunks {
+            precondition(c.lowerBound == next && !c.isEmpty,
+                         "BatchLayout: chunks \(chunks) are not consecutive non-empty ranges from 0")
+            next = c.upperBound
+        }
+        precondition(globalOffset + next <= globalBatch,
+                     "BatchLayout: local samples \(globalOffset)..<\(globalOffset + next) exceed the global batch \(globalBatch)")
+        self.chunks = chunks
+        self.globalBatch = globalBatch
+        self.globalOffset = globalOffset
+    }
+
+    /// Splits a global batch of `batch` samples into chunks of `chunkSize`
+    /// (the last one smaller when it does not divide) held by one process.
+    public static func whole(batch: Int, chunkSize: Int) -> BatchLayout {
+        BatchLayout(chunks: chunkRanges(batch: batch, chunkSize: chunkSize),
+                    globalBatch: batch, globalOffset: 0)
+    }
+
+    /// The chunk ranges of a global batch.
+    public static func chunkRanges(batch: Int, chunkSize: Int) -> [Range<Int>] {
+        precondition(batch > 0 && chunkSize > 0, "BatchLayout: batch \(batch), chunk size \(chunkSize)")
+        return stride(from: 0, to: batch, by: chunkSize).map { $0..<min($0 + chunkSize, batch) }
+    }
+
+    /// Samples held here.
+    public var localBatch: Int { chunks.last!.upperBound }
+    public var chunkCount: Int { chunks.count }
+}

@@ -1,0 +1,58 @@
+/// A dense fp32 array with a shape, row-major (the last index varies fastest).
+///
+/// Activations of a spiking network are laid out `[T, N, C, H, W]`: time-major,
+/// like the original's `out_all`, so one time step of a batch is contiguous.
+public struct Tensor: Sendable, Equatable {
+    public var shape: [Int]
+    public var data: [Float]
+
+    public init(shape: [Int], data: [Float]) {
+        precondition(shape.reduce(1, *) == data.count,
+                     "Tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
+        self.shape = shape
+        self.data = data
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    public init(repeating value: Float, shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    public var count: Int { data.count }
+    public var rank: Int { shape.count }
+
+    /// The same values under another shape with the same element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, data: data)
+    }
+
+    /// Runs `body` with a pointer to the values.
+    @inlinable
+    public func withPointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        try data.withUnsafeBufferPointer { try body($0.baseAddress!) }
+    }
+
+    /// Runs `body` with a mutable pointer to the values.
+    @inlinable
+    public mutating func withMutablePointer<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try data.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+    }
+}
+
+extension Tensor {
+    /// Largest absolute difference to `other` divided by the largest magnitude
+    /// in `other`: the relative error measure the fixture tests use.
+    public func relativeError(to other: Tensor) -> Float {
+        precondition(shape == other.shape, "relativeError: shapes \(shape) and \(other.shape) differ")
+        var maxDiff: Float = 0
+        var scale: Float = .leastNormalMagnitude
+        for i in 0..<data.count {
+            maxDiff = max(maxDiff, abs(data[i] - other.data[i]))
+            scale = max(scale, abs(other.data[i]))
+        }
+        return maxDiff / scale
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+@testable import Core
+
+/// Golden fixtures written by tools/make_fixtures.py (see tools/FIXTURES.md).
+enum Fixture {
+    static var root: URL {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+    }
+
+    static func load(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws -> SafeTensorsFile {
+        let url = root.appendingPathComponent(path + ".safetensors")
+        return try SafeTensorsFile(contentsOf: url)
+    }
+
+    /// Every fixture file in a sub-folder, sorted by name.
+    static func all(in folder: String) throws -> [(name: String, file: SafeTensorsFile)] {
+        let dir = root.appendingPathComponent(folder)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        return try names.map { ($0, try SafeTensorsFile(contentsOf: dir.appendingPathComponent($0))) }
+    }
+}
+
+extension SafeTensorsFile {
+    /// The tensor `name`, failing the test when it is missing.
+    func required(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> Tensor {
+        try XCTUnwrap(tensor(name), "fixture lacks tensor \(name)", file: file, line: line)
+    }
+}
+
+/// Asserts `actual` matches `expected` within `tolerance` of relative error
+/// (max |a − e| / max |e|) and reports the largest difference either way.
+@discardableResult
+func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what: String,
+                 file: StaticString = #filePath, line: UInt = #line) -> Float {
+    XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
+    guard actual.shape == expected.shape else { return .infinity }
+    let error = actual.relativeError(to: expected)
+    XCTAssertLessThanOrEqual(error, tolerance, "\(what): relative error \(error) > \(tolerance)", file: file, line: line)
+    DifferenceLog.record(what, error)
+    return error
+}
+
+/// Collects the largest observed difference per fixture family, printed at
+/// the end of the run so the closing notes can quote them.
+enum DifferenceLog {
+    nonisolated(unsafe) static var largest: [String: Float] = [:]
+    static let lock = NSLock()
+
+    static func record(_ what: String, _ error: Float) {
+        let family = String(what.split(separator: ":").first ?? Substring(what))
+        lock.lock(); defer { lock.unlock() }
+        largest[family] = max(largest[family] ?? 0, error)
+        print("max-diff \(what) \(error)")
+    }
+}
+
+/// A deterministic tensor of normal values for tests.
+func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, shift: Float = 0) -> Tensor {
+    var stream = RandomStream(seed: seed, 99)
+    return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in shift + scale * stream.normal() })
+}
+
+/// A one-process training context over a batch of `batch` samples.
+func context(batch: Int, chunkSize: Int = 2, timeSteps: Int = 1, training: Bool = true) -> StepContext {
+    StepContext(layout: .whole(batch: batch, chunkSize: chunkSize), reducer: LocalReducer(),
+                training: training, timeSteps: timeSteps)
+}
+
+/// Σ a·b, in Double.
+func dot(_ a: Tensor, _ b: Tensor) -> Double {
+    zip(a.data, b.data).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+}

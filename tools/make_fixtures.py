@@ -122,6 +122,7 @@ class MarginRecorder:
         self.min_surrogate_margin = math.inf
         self.evaluations = 0
         self.spikes = 0
+        self.near = {1e-5: 0, 1e-4: 0, 1e-3: 0}
 
     def record(self, h: torch.Tensor, v_th: float, surrogate):
         z = (h.detach() - v_th).abs()
@@ -130,6 +131,8 @@ class MarginRecorder:
             self.min_surrogate_margin = min(self.min_surrogate_margin,
                                             (z - surrogate.alpha / 2.0).abs().min().item())
         self.evaluations += z.numel()
+        for eps in self.near:
+            self.near[eps] += int((z < eps).sum().item())
         self.spikes += int((h.detach() >= v_th).sum().item())
 
 
@@ -789,7 +792,17 @@ def train_run(model, neuron, seed, keep=False):
     rec["neuron_layers"] = [n for n, m in net.named_modules() if isinstance(m, _Tracked)]
     rec["state_dict_keys"] = list(rec["final"].keys())
     rec["spike_rate"] = RECORDER.spikes / max(RECORDER.evaluations, 1)
+    rec["evaluations"] = RECORDER.evaluations
+    rec["near"] = dict(RECORDER.near)
     return RECORDER.min_margin, RECORDER.min_surrogate_margin, rec
+
+
+def seed_score(min_margin, min_surrogate_margin):
+    """Seed selection for the model fixtures: the largest min_margin, where a seed whose
+    rectangle-surrogate margin is under a quarter of its spike margin is ranked by 4x that
+    surrogate margin instead (a spike flip changes the forward pass, a surrogate flip only one
+    gradient term, so the spike margin dominates)."""
+    return min(min_margin, 4.0 * min_surrogate_margin)
 
 
 def model_fixtures(n_seeds=30):
@@ -802,9 +815,10 @@ def model_fixtures(n_seeds=30):
         best = None
         for k in range(n_seeds):
             mm, sm, _ = train_run(model, neuron, base + k)
-            if best is None or mm > best[0]:
-                best = (mm, sm, base + k)
-        mm, sm, seed = best
+            score = seed_score(mm, sm)
+            if best is None or score > best[0]:
+                best = (score, mm, sm, base + k)
+        _, mm, sm, seed = best
         mm2, sm2, rec = train_run(model, neuron, seed, keep=True)
         assert mm2 == mm
         t = {}
@@ -833,6 +847,10 @@ def model_fixtures(n_seeds=30):
             "min_margin": mm, "min_surrogate_margin": sm, "seed": seed, "seeds_tried": n_seeds,
             "param_count": rec["param_count"], "full_param_count": full,
             "spike_rate_step0": rec["spike_rate0"], "spike_rate_all": rec["spike_rate"],
+            "neuron_evaluations": rec["evaluations"],
+            "evaluations_margin_below_1e-5": rec["near"][1e-5],
+            "evaluations_margin_below_1e-4": rec["near"][1e-4],
+            "evaluations_margin_below_1e-3": rec["near"][1e-3],
             "state_dict_keys": json.dumps(rec["state_dict_keys"]),
             "parameter_names": json.dumps(rec["param_names"]),
             "bn_names": json.dumps(rec["bn_names"]),
@@ -842,7 +860,7 @@ def model_fixtures(n_seeds=30):
         report[fname] = (mm, sm, seed, rec["param_count"], full, rec["losses"], rec["spike_rate"])
         print(f"{fname}: seed {seed} min_margin {mm:.3e} min_surrogate_margin {sm:.3e} "
               f"params {rec['param_count']} (full {full}) losses {rec['losses']} "
-              f"spike rate {rec['spike_rate']:.3f}")
+              f"spike rate {rec['spike_rate']:.3f} evaluations {rec['evaluations']} near {rec['near']}")
     return report
 
 

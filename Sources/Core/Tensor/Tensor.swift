@@ -43,6 +43,9 @@ public struct Tensor: Sendable, Equatable {
 }
 
 extension Tensor {
+    /// The largest absolute value.
+    public var maxMagnitude: Float { data.reduce(0) { max($0, abs($1)) } }
+
     /// Largest absolute difference to `other` divided by the largest magnitude
     /// in `other`: the relative error measure the fixture tests use.
     public func relativeError(to other: Tensor) -> Float {

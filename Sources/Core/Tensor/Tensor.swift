@@ -59,3 +59,20 @@ extension Tensor {
         return maxDiff / scale
     }
 }
+
+extension Tensor {
+    /// The samples `range` of every time step of a `[T, N, …]` tensor: `[T, range.count, …]`.
+    public func samples(_ range: Range<Int>) -> Tensor {
+        precondition(rank >= 2 && range.lowerBound >= 0 && range.upperBound <= shape[1],
+                     "Tensor.samples: \(range) of shape \(shape)")
+        let steps = shape[0], perSample = count / (steps * shape[1])
+        var out: [Float] = []
+        out.reserveCapacity(steps * range.count * perSample)
+        for t in 0..<steps {
+            let start = (t * shape[1] + range.lowerBound) * perSample
+            out.append(contentsOf: data[start..<(start + range.count * perSample)])
+        }
+        return Tensor(shape: [steps, range.count] + shape.dropFirst(2), data: out)
+    }
+}
+

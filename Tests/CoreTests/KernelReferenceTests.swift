@@ -1,0 +1,95 @@
+import XCTest
+@testable import Core
+
+/// Fast kernels against plain reference loops on awkward sizes.
+final class KernelReferenceTests: XCTestCase {
+    /// Direct 7-loop convolution: the definition the im2col + GEMM path must equal.
+    func referenceConvolution(_ x: Tensor, weight w: Tensor, bias: [Float]?, stride: Int, padding: Int) -> Tensor {
+        let images = x.shape[0] * x.shape[1], c = x.shape[2], h = x.shape[3], wd = x.shape[4]
+        let o = w.shape[0], k = w.shape[2]
+        let oh = (h + 2 * padding - k) / stride + 1, ow = (wd + 2 * padding - k) / stride + 1
+        var y = Tensor(zeros: [x.shape[0], x.shape[1], o, oh, ow])
+        for n in 0..<images {
+            for oc in 0..<o {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum = Double(bias?[oc] ?? 0)
+                        for ic in 0..<c {
+                            for ky in 0..<k {
+                                for kx in 0..<k {
+                                    let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                                    guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                                    sum += Double(x.data[((n * c + ic) * h + iy) * wd + ix])
+                                        * Double(w.data[((oc * c + ic) * k + ky) * k + kx])
+                                }
+                            }
+                        }
+                        y.data[((n * o + oc) * oh + oy) * ow + ox] = Float(sum)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    func testConvolutionMatchesDirectLoops() {
+        let cases: [(c: Int, o: Int, size: Int, k: Int, s: Int, p: Int)] = [
+            (1, 1, 1, 1, 1, 0), (7, 9, 8, 3, 1, 1), (8, 7, 9, 3, 2, 1), (9, 8, 7, 1, 2, 0), (3, 5, 1, 3, 1, 1), (2, 3, 33, 3, 2, 1),
+        ]
+        for (c, o, size, k, s, p) in cases {
+            let builder = ModelBuilder(seed: 3)
+            let conv = Conv2d(builder, "c", inChannels: c, outChannels: o, kernel: k, stride: s, padding: p)
+            let x = randomTensor([2, 3, c, size, size], seed: 4)
+            for chunkSize in [1, 2, 3] {
+                let y = conv.forward(x, context(batch: 3, chunkSize: chunkSize, timeSteps: 2, training: false))
+                let reference = referenceConvolution(x, weight: builder.parameters.tensor(conv.weight),
+                                                     bias: Array(builder.parameters.values[conv.bias!.range]),
+                                                     stride: s, padding: p)
+                assertClose(y, reference, tolerance: 1e-5, "conv reference: c\(c) o\(o) \(size)² k\(k) s\(s) p\(p) chunk \(chunkSize)")
+            }
+        }
+    }
+
+    /// The chunking of the batch must not change a single bit of any result.
+    func testChunkingIsInvisibleInForward() {
+        let builder = ModelBuilder(seed: 3)
+        let conv = Conv2d(builder, "c", inChannels: 3, outChannels: 4, kernel: 3, padding: 1)
+        let x = randomTensor([2, 4, 3, 5, 5], seed: 9)
+        // Chunk size 2 over a batch of 4 vs the same chunks held as two "ranks".
+        let whole = conv.forward(x, context(batch: 4, chunkSize: 2, timeSteps: 2, training: false))
+        for rank in 0..<2 {
+            let samples = (rank * 2)..<(rank * 2 + 2)
+            let layout = BatchLayout(chunks: [0..<2], globalBatch: 4, globalOffset: rank * 2)
+            let part = conv.forward(x.samples(samples),
+                                    StepContext(layout: layout, reducer: LocalReducer(), training: false, timeSteps: 2))
+            XCTAssertEqual(part, whole.samples(samples), "rank \(rank)")
+        }
+    }
+
+    func testDropoutSharesOneMaskOverTime() {
+        let builder = ModelBuilder(seed: 1)
+        let dropout = Dropout(builder, "drop", probability: 0.3)
+        let x = Tensor(repeating: 1, shape: [4, 64, 50])
+        let ctx = StepContext(layout: .whole(batch: 64, chunkSize: 8), reducer: LocalReducer(), training: true,
+                              timeSteps: 4, seed: 7, step: 3)
+        let y = dropout.forward(x, ctx)
+        let perStep = 64 * 50
+        for t in 1..<4 { XCTAssertEqual(Array(y.data[(t * perStep)..<((t + 1) * perStep)]), Array(y.data[0..<perStep])) }
+        let kept = y.data[0..<perStep].filter { $0 != 0 }
+        XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.7) < 1e-6 })
+        XCTAssertEqual(Double(kept.count) / Double(perStep), 0.7, accuracy: 0.03)
+        // Backward applies the same mask; eval is the identity.
+        XCTAssertEqual(dropout.backward(x, ctx).data, y.data)
+        XCTAssertEqual(dropout.forward(x, context(batch: 64, timeSteps: 4, training: false)).data, x.data)
+        // A sample's mask depends on its global index, not on where it is held.
+        let shard = Tensor(repeating: 1, shape: [4, 8, 50])
+        let layout = BatchLayout(chunks: [0..<8], globalBatch: 64, globalOffset: 16)
+        let part = dropout.forward(shard, StepContext(layout: layout, reducer: LocalReducer(), training: true,
+                                                       timeSteps: 4, seed: 7, step: 3))
+        XCTAssertEqual(Array(part.data[0..<400]), Array(y.data[800..<1200]))
+        // Another step draws another mask.
+        let next = dropout.forward(x, StepContext(layout: .whole(batch: 64, chunkSize: 8), reducer: LocalReducer(),
+                                                  training: true, timeSteps: 4, seed: 7, step: 4))
+        XCTAssertNotEqual(next.data, y.data)
+    }
+}

@@ -26,7 +26,11 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Core", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Core", dependencies: ["CBLAS", "CZlib"],
+                exclude: ["Data/Resources/DIGITS-README.md"],
+                resources: [.embedInCode("Data/Resources/digits.csv.gz")],
+                swiftSettings: fastMath),
         .target(name: "Distributed", dependencies: ["Core", "CMPI"], swiftSettings: fastMath),
         .executableTarget(
             name: "clif-mpi",

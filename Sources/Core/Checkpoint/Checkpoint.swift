@@ -1,0 +1,150 @@
+import Foundation
+
+/// What a checkpoint holds besides the tensors.
+public struct TrainingState: Sendable, Equatable {
+    /// Epochs completed (the next epoch to run is `epoch`).
+    public var epoch: Int
+    /// Optimiser steps taken so far.
+    public var globalStep: Int
+    public var maxTestAccuracy: Double
+    /// The run's arguments as `args.txt` shows them (JSON object text).
+    public var arguments: String
+    public var model: String
+
+    public init(epoch: Int, globalStep: Int, maxTestAccuracy: Double, arguments: String, model: String) {
+        self.epoch = epoch; self.globalStep = globalStep; self.maxTestAccuracy = maxTestAccuracy
+        self.arguments = arguments; self.model = model
+    }
+}
+
+/// A problem with a checkpoint, worded for the user.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Checkpoints as safetensors files: the model's tensors under their PyTorch
+/// `state_dict` names (`conv1.weight`, `layer1.0.bn1.running_mean`, …,
+/// `num_batches_tracked` as int64), the optimiser state as
+/// `optimizer.<state>.<parameter name>` tensors, and the training state in
+/// the header metadata. A PyTorch user loads the model with
+/// `sd = safetensors.torch.load_file(path)` and
+/// `model.load_state_dict({k: v for k, v in sd.items() if not k.startswith("optimizer.")})`.
+public enum Checkpoint {
+    public static let format = "clif-mpi-checkpoint/1"
+
+    public static func encode(network: Network, optimizer: Optimizer?, optimizerName: String,
+                              state: TrainingState) -> Data {
+        var writer = SafeTensorsWriter()
+        for store in [network.parameters, network.buffers] {
+            for entry in store.entries {
+                let values = Array(store.values[entry.range])
+                switch entry.type {
+                case .float32: writer.add(entry.name, shape: entry.shape, floats: values)
+                case .int64: writer.add(entry.name, shape: entry.shape, int64s: values.map { Int64($0) })
+                }
+            }
+        }
+        var scalars: [String: String] = [:]
+        if let optimizer {
+            for (key, buffer) in optimizer.state.sorted(by: { $0.key < $1.key }) {
+                if buffer.count == network.parameters.count {
+                    for entry in network.parameters.entries {
+                        writer.add("optimizer.\(key).\(entry.name)", shape: entry.shape, floats: Array(buffer[entry.range]))
+                    }
+                } else {
+                    scalars[key] = buffer.map { String($0) }.joined(separator: ",")
+                }
+            }
+        }
+        writer.metadata = [
+            "format": format,
+            "model": state.model,
+            "epoch": String(state.epoch),
+            "global_step": String(state.globalStep),
+            "max_test_acc": String(state.maxTestAccuracy),
+            "args": state.arguments,
+            "optimizer": optimizerName,
+            "optimizer_scalars": scalars.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
+        ]
+        return writer.data()
+    }
+
+    /// Writes `data` to `url` atomically: a temporary file in the same folder,
+    /// flushed to disk, then renamed over the target — a crash leaves either
+    /// the old checkpoint or the new one, never a partial file.
+    public static func writeAtomically(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            FileManager.default.createFile(atPath: temporary.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: temporary)
+            do {
+                try handle.write(contentsOf: data)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
+            }
+            guard rename(temporary.path, url.path) == 0 else {
+                throw CheckpointError(description: "cannot rename \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            if let e = error as? CheckpointError { throw e }
+            throw CheckpointError(description: "cannot write checkpoint \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    public static func save(network: Network, optimizer: Optimizer?, optimizerName: String, state: TrainingState,
+                            to url: URL) throws {
+        try writeAtomically(encode(network: network, optimizer: optimizer, optimizerName: optimizerName, state: state),
+                            to: url)
+    }
+
+    /// Loads the model tensors (and, when `optimizer` is given, its state)
+    /// into `network`; every tensor of the model must be present with its shape.
+    @discardableResult
+    public static func load(from url: URL, into network: Network, optimizer: Optimizer? = nil) throws -> TrainingState? {
+        let file = try SafeTensorsFile(contentsOf: url)
+        for store in [network.parameters, network.buffers] {
+            for entry in store.entries {
+                guard let tensor = file.tensors[entry.name] else {
+                    throw CheckpointError(description: "\(url.path): has no tensor \(entry.name) — it was written for another model (\(file.metadata["model"] ?? "unknown")); expected the tensors of this run's model")
+                }
+                guard tensor.shape == entry.shape else {
+                    throw CheckpointError(description: "\(url.path): tensor \(entry.name) has shape \(tensor.shape), this model expects \(entry.shape) (different model, width or class count)")
+                }
+                store.set(entry, tensor.floats)
+            }
+        }
+        if let optimizer {
+            var state: [String: [Float]] = [:]
+            let prefix = "optimizer."
+            let keys = Set(file.names.filter { $0.hasPrefix(prefix) }.compactMap { $0.dropFirst(prefix.count).split(separator: ".").first.map(String.init) })
+            for key in keys {
+                var buffer = [Float](repeating: 0, count: network.parameters.count)
+                for entry in network.parameters.entries {
+                    guard let t = file.tensors["\(prefix)\(key).\(entry.name)"], t.shape == entry.shape else {
+                        throw CheckpointError(description: "\(url.path): optimizer state \(key) lacks \(entry.name) or has the wrong shape")
+                    }
+                    buffer.replaceSubrange(entry.range, with: t.floats)
+                }
+                state[key] = buffer
+            }
+            for item in (file.metadata["optimizer_scalars"] ?? "").split(separator: ";") {
+                let parts = item.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { continue }
+                state[String(parts[0])] = parts[1].split(separator: ",").compactMap { Float($0) }
+            }
+            optimizer.state = state
+        }
+        guard file.metadata["format"] == format,
+              let epoch = file.metadata["epoch"].flatMap(Int.init),
+              let step = file.metadata["global_step"].flatMap(Int.init),
+              let best = file.metadata["max_test_acc"].flatMap(Double.init)
+        else { return nil }
+        return TrainingState(epoch: epoch, globalStep: step, maxTestAccuracy: best,
+                             arguments: file.metadata["args"] ?? "{}", model: file.metadata["model"] ?? "")
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// One batch of static images as this process holds it.
+public struct Batch: Sendable {
+    /// `[N, C, H, W]`, normalised.
+    public let images: Tensor
+    public let labels: [Int]
+}
+
+/// Cuts a split into batches: the order of each epoch is a permutation that
+/// is a pure function of (seed, epoch), and each sample's augmentation a pure
+/// function of (seed, epoch, dataset index) — so any process can prepare any
+/// part of any batch and get the same values.
+public struct BatchSource: Sendable {
+    public let set: ImageSet
+    public let batchSize: Int
+    public let normalization: Normalization
+    public let augmentation: Augmentation
+    public let shuffle: Bool
+    public let seed: UInt64
+
+    public init(set: ImageSet, batchSize: Int, normalization: Normalization, augmentation: Augmentation,
+                shuffle: Bool, seed: UInt64) {
+        precondition(batchSize > 0, "BatchSource: batch size \(batchSize)")
+        self.set = set; self.batchSize = batchSize; self.normalization = normalization
+        self.augmentation = augmentation; self.shuffle = shuffle; self.seed = seed
+    }
+
+    /// Batches per epoch; the last one is smaller when the batch size does not divide the split.
+    public var batchCount: Int { (set.count + batchSize - 1) / batchSize }
+
+    /// Dataset indices in the order of `epoch`.
+    public func order(epoch: Int) -> [Int] {
+        var order = Array(0..<set.count)
+        guard shuffle else { return order }
+        var stream = RandomStream(seed: seed, name: "shuffle", UInt64(epoch))
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, stream.integer(below: i + 1)) }
+        return order
+    }
+
+    /// Dataset indices of batch `index` of an epoch order.
+    public func indices(of index: Int, in order: [Int]) -> ArraySlice<Int> {
+        order[(index * batchSize)..<min((index + 1) * batchSize, order.count)]
+    }
+
+    /// Prepares the images `indices` (augmented when `augmentation` is on).
+    public func prepare(_ indices: ArraySlice<Int>, epoch: Int) -> Batch {
+        let size = set.imageSize
+        var images = Tensor(zeros: [indices.count, set.channels, set.height, set.width])
+        images.withMutablePointer { out in
+            for (j, index) in indices.enumerated() {
+                var stream = RandomStream(seed: seed, name: "augment", UInt64(epoch), UInt64(index))
+                ImageTransform.prepare(set, index: index, augmentation: augmentation, normalization: normalization,
+                                       stream: &stream, into: out + j * size)
+            }
+        }
+        return Batch(images: images, labels: indices.map { set.labels[$0] })
+    }
+}
+
+/// Prepares batches one ahead on a background thread while the current one trains.
+public final class Prefetcher: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "clif-mpi.prefetch")
+    private var pending: [Int: DispatchWorkItem] = [:]
+    private var results: [Int: Batch] = [:]
+    private let lock = NSLock()
+    private let make: @Sendable (Int) -> Batch
+
+    /// `make(i)` prepares batch `i`.
+    public init(_ make: @escaping @Sendable (Int) -> Batch) { self.make = make }
+
+    /// Starts preparing batch `i` in the background.
+    public func request(_ i: Int) {
+        let item = DispatchWorkItem { [make, lock] in
+            let batch = make(i)
+            lock.lock(); self.results[i] = batch; lock.unlock()
+        }
+        lock.lock(); pending[i] = item; lock.unlock()
+        queue.async(execute: item)
+    }
+
+    /// Batch `i`, waiting for it if it was requested, preparing it here otherwise.
+    public func take(_ i: Int) -> Batch {
+        lock.lock(); let item = pending.removeValue(forKey: i); lock.unlock()
+        guard let item else { return make(i) }
+        item.wait()
+        lock.lock(); defer { lock.unlock() }
+        return results.removeValue(forKey: i)!
+    }
+}

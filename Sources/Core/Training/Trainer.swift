@@ -1,0 +1,188 @@
+import Foundation
+
+/// Hyper-parameters of a run (the original's flags, RECIPE §5–§7).
+public struct TrainingOptions: Sendable {
+    public var timeSteps = 6
+    public var batchSize = 128
+    public var epochs = 300
+    public var learningRate: Float = 0.1
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 5e-4
+    /// "SGD" or "AdamW".
+    public var optimizer = "SGD"
+    public var schedule = LearningRateSchedule.cosine(tMax: 300)
+    public var loss = LossConfig()
+    public var seed: UInt64 = 2022
+    /// Stop after this many optimiser steps in total (nil: run every epoch).
+    public var maxSteps: Int?
+    public var shuffle = true
+    public var augment = true
+    /// Samples per reduction chunk (see `BatchLayout`); a function of the
+    /// batch size only, never of the process count.
+    public var chunkSize: Int { max(1, (batchSize + 15) / 16) }
+
+    public init() {}
+
+    public func makeOptimizer() throws -> Optimizer {
+        switch optimizer.lowercased() {
+        case "sgd": return SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+        case "adamw": return AdamW(learningRate: learningRate, weightDecay: weightDecay)
+        default: throw ModelError(description: "unknown -opt \(optimizer); expected SGD or AdamW")
+        }
+    }
+}
+
+/// Which part of every global batch this process computes.
+public struct Shard: Sendable, Equatable {
+    public let rank: Int, size: Int
+    public init(rank: Int = 0, size: Int = 1) {
+        precondition(size > 0 && rank >= 0 && rank < size, "Shard: rank \(rank) of \(size)")
+        self.rank = rank; self.size = size
+    }
+
+    /// The layout of a global batch of `batch` samples cut into chunks of
+    /// `chunkSize`: this process takes a contiguous run of whole chunks.
+    public func layout(batch: Int, chunkSize: Int) -> BatchLayout {
+        let all = BatchLayout.chunkRanges(batch: batch, chunkSize: chunkSize)
+        precondition(all.count >= size, "Shard: a batch of \(batch) has \(all.count) chunks of \(chunkSize), fewer than \(size) processes")
+        let first = rank * all.count / size, end = (rank + 1) * all.count / size
+        let offset = all[first].lowerBound
+        return BatchLayout(chunks: all[first..<end].map { ($0.lowerBound - offset)..<($0.upperBound - offset) },
+                           globalBatch: batch, globalOffset: offset)
+    }
+}
+
+/// Figures of one finished epoch, as `metrics.jsonl` records them.
+public struct EpochReport: Sendable, Codable, Equatable {
+    public var epoch: Int
+    public var lr: Double
+    public var trainLoss: Double, trainAcc: Double
+    public var testLoss: Double, testAcc: Double, testTop5: Double
+    public var maxTestAcc: Double
+    public var seconds: Double
+    public var samplesPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, lr, seconds
+        case trainLoss = "train_loss", trainAcc = "train_acc", testLoss = "test_loss", testAcc = "test_acc"
+        case testTop5 = "test_top5", maxTestAcc = "max_test_acc", samplesPerSecond = "samples_per_s"
+    }
+}
+
+/// Progress of the batch loop, for progress bars and logs.
+public struct BatchProgress: Sendable {
+    public let phase: String
+    public let epoch: Int, batch: Int, batches: Int
+    /// Running means over the epoch so far (accuracies in percent).
+    public let loss: Double, top1: Double, top5: Double
+    public let elapsed: Double
+}
+
+/// The epoch loop of RECIPE §7 over static-image datasets: train on shuffled
+/// batches, evaluate the whole test set, every epoch.
+public final class Trainer {
+    public let network: Network
+    public let dataset: LoadedDataset
+    public let options: TrainingOptions
+    public let optimizer: Optimizer
+    public let reducer: BatchReducer
+    public let shard: Shard
+    public private(set) var state: TrainingState
+    public var onBatch: ((BatchProgress) -> Void)?
+    /// Called after each epoch with its report, before the next one starts.
+    public var onEpoch: ((EpochReport, TrainingState) throws -> Void)?
+
+    public init(network: Network, dataset: LoadedDataset, options: TrainingOptions, optimizer: Optimizer,
+                reducer: BatchReducer = LocalReducer(), shard: Shard = Shard(), state: TrainingState) {
+        self.network = network; self.dataset = dataset; self.options = options; self.optimizer = optimizer
+        self.reducer = reducer; self.shard = shard; self.state = state
+    }
+
+    /// Whether `--max-steps` has been reached.
+    public var stepLimitReached: Bool { options.maxSteps.map { state.globalStep >= $0 } ?? false }
+
+    /// Runs the remaining epochs (from `state.epoch`).
+    public func run() throws {
+        while state.epoch < options.epochs && !stepLimitReached {
+            let report = runEpoch(state.epoch)
+            state.epoch += 1
+            state.maxTestAccuracy = report.maxTestAcc
+            try onEpoch?(report, state)
+        }
+    }
+
+    /// Sums integer-valued counts over the global batch (exact).
+    private func globalSum(_ values: [Double]) -> [Double] {
+        reducer.sum(values.map { Float($0) }, chunks: 1).map { Double($0) }
+    }
+
+    func runEpoch(_ epoch: Int) -> EpochReport {
+        let start = Date()
+        let lr = options.schedule.rate(base: options.learningRate, epoch: epoch)
+        optimizer.learningRate = lr
+        let train = BatchSource(set: dataset.train, batchSize: options.batchSize, normalization: dataset.normalization,
+                                augmentation: options.augment ? dataset.augmentation : .none,
+                                shuffle: options.shuffle, seed: options.seed)
+        let order = train.order(epoch: epoch)
+        let layouts = (0..<train.batchCount).map { shard.layout(batch: train.indices(of: $0, in: order).count,
+                                                                 chunkSize: options.chunkSize) }
+        let prefetcher = Prefetcher { [train] i in
+            let indices = train.indices(of: i, in: order)
+            let local = indices.dropFirst(layouts[i].globalOffset).prefix(layouts[i].localBatch)
+            return train.prepare(local, epoch: epoch)
+        }
+        var lossSum = 0.0, hits = 0.0, top5 = 0.0, seen = 0.0
+        prefetcher.request(0)
+        for i in 0..<train.batchCount {
+            if stepLimitReached { break }
+            if i + 1 < train.batchCount { prefetcher.request(i + 1) }
+            let batch = prefetcher.take(i)
+            let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
+                                      timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep)
+            let result = TrainingStep.train(network, optimizer: optimizer,
+                                            input: batch.images.repeatedOverTime(options.timeSteps),
+                                            targets: .labels(batch.labels), loss: options.loss, context: context)
+            state.globalStep += 1
+            let local = Accuracy.hits(logits: result.logits, labels: batch.labels)
+            let counts = globalSum([Double(local.top1), Double(local.top5)])
+            let n = Double(layouts[i].globalBatch)
+            lossSum += Double(result.loss) * n; hits += counts[0]; top5 += counts[1]; seen += n
+            onBatch?(BatchProgress(phase: "train", epoch: epoch, batch: i + 1, batches: train.batchCount,
+                                   loss: lossSum / seen, top1: 100 * hits / seen, top5: 100 * top5 / seen,
+                                   elapsed: Date().timeIntervalSince(start)))
+        }
+        let trainSeconds = Date().timeIntervalSince(start)
+        let test = evaluate(epoch: epoch, start: start)
+        let testAccuracy = test.top1
+        return EpochReport(epoch: epoch, lr: Double(lr), trainLoss: seen > 0 ? lossSum / seen : 0,
+                           trainAcc: seen > 0 ? hits / seen : 0, testLoss: test.loss, testAcc: testAccuracy,
+                           testTop5: test.top5, maxTestAcc: max(state.maxTestAccuracy, testAccuracy),
+                           seconds: Date().timeIntervalSince(start),
+                           samplesPerSecond: trainSeconds > 0 ? seen / trainSeconds : 0)
+    }
+
+    /// Loss, top-1 and top-5 (fractions) over the whole test set.
+    public func evaluate(epoch: Int = 0, start: Date = Date()) -> (loss: Double, top1: Double, top5: Double) {
+        let test = BatchSource(set: dataset.test, batchSize: options.batchSize, normalization: dataset.normalization,
+                               augmentation: .none, shuffle: false, seed: options.seed)
+        let order = test.order(epoch: 0)
+        var lossSum = 0.0, hits = 0.0, top5 = 0.0, seen = 0.0
+        for i in 0..<test.batchCount {
+            let indices = test.indices(of: i, in: order)
+            let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSize)
+            let batch = test.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
+            let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: options.timeSteps,
+                                      seed: options.seed, step: state.globalStep)
+            let result = TrainingStep.evaluate(network, input: batch.images.repeatedOverTime(options.timeSteps),
+                                               targets: .labels(batch.labels), loss: options.loss, context: context)
+            let local = Accuracy.hits(logits: result.logits, labels: batch.labels)
+            let counts = globalSum([Double(local.top1), Double(local.top5)])
+            let n = Double(indices.count)
+            lossSum += Double(result.loss) * n; hits += counts[0]; top5 += counts[1]; seen += n
+            onBatch?(BatchProgress(phase: "test", epoch: epoch, batch: i + 1, batches: test.batchCount,
+                                   loss: lossSum / seen, top1: 100 * hits / seen, top5: 100 * top5 / seen,
+                                   elapsed: Date().timeIntervalSince(start)))
+        }
+        return (lossSum / max(seen, 1), hits / max(seen, 1), top5 / max(seen, 1))
+    }
+}

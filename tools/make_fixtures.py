@@ -44,7 +44,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import save_file
+from safetensors.torch import load_file
 from spikingjelly.clock_driven import functional as sj_functional
 from spikingjelly.clock_driven import layer as sj_layer
 from spikingjelly.clock_driven import neuron as sj_neuron
@@ -94,6 +94,27 @@ def fmt(x) -> str:
 WRITTEN = []
 
 
+def write_safetensors(path: str, tensors: dict, metadata: dict):
+    """Byte-deterministic safetensors writer: u64 LE header length, a compact JSON header with
+    "__metadata__" first (keys sorted) and tensors in sorted-name order, padded with spaces to
+    a multiple of 8, then the raw little-endian F32 data in the same order."""
+    header = {"__metadata__": {k: metadata[k] for k in sorted(metadata)}}
+    blobs, offset = [], 0
+    for name in sorted(tensors):
+        arr = np.asarray(tensors[name].numpy(), dtype="<f4")  # keeps 0-d shapes ([])
+        raw = arr.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    hjson = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    hjson += b" " * (-len(hjson) % 8)
+    with open(path, "wb") as fh:
+        fh.write(len(hjson).to_bytes(8, "little"))
+        fh.write(hjson)
+        for raw in blobs:
+            fh.write(raw)
+
+
 def save(relpath: str, tensors: dict, meta: dict):
     path = os.path.join(FIXTURES, relpath)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -104,7 +125,11 @@ def save(relpath: str, tensors: dict, meta: dict):
     md = {k: fmt(v) for k, v in meta.items()}
     md["torch_version"] = TORCH_VERSION
     md["spikingjelly_version"] = SJ_VERSION
-    save_file(out, path, metadata=md)
+    write_safetensors(path, out, md)
+    # read back with the reference safetensors library: the file must be standard
+    back = load_file(path)
+    bad = [k for k in out if k not in back or not torch.equal(back[k], out[k])]
+    assert set(back) == set(out) and not bad, (path, bad[:5])
     WRITTEN.append(path)
 
 

@@ -7,10 +7,10 @@ final class ExactSumTests: XCTestCase {
         var stream = RandomStream(seed: 1, 2)
         let chunks = 12, count = 1023
         let partials = (0..<(chunks * count)).map { _ in stream.normal() * Float(1 << stream.integer(below: 20)) }
-        let whole = LocalReducer().sum(partials, chunks: chunks)
+        let whole = LocalReducer().sum(partials, chunks: chunks, count: count)
         // Reversed chunk order.
         let reversed = (0..<chunks).reversed().flatMap { Array(partials[($0 * count)..<(($0 + 1) * count)]) }
-        XCTAssertEqual(LocalReducer().sum(reversed, chunks: chunks), whole)
+        XCTAssertEqual(LocalReducer().sum(reversed, chunks: chunks, count: count), whole)
         // Split across three "ranks" that agree on the exponent and add integers.
         var exponent = Int32.min
         for r in 0..<3 {
@@ -37,7 +37,7 @@ final class ExactSumTests: XCTestCase {
         var stream = RandomStream(seed: 3)
         let chunks = 7, count = 9
         let partials = (0..<(chunks * count)).map { _ in stream.normal() }
-        let sum = LocalReducer().sum(partials, chunks: chunks)
+        let sum = LocalReducer().sum(partials, chunks: chunks, count: count)
         for i in 0..<count {
             let exact = (0..<chunks).reduce(0.0) { $0 + Double(partials[$1 * count + i]) }
             XCTAssertEqual(Double(sum[i]), exact, accuracy: abs(exact) * 1e-7 + 1e-12)
@@ -45,10 +45,10 @@ final class ExactSumTests: XCTestCase {
     }
 
     func testZerosAndNonFinite() {
-        XCTAssertEqual(LocalReducer().sum([0, 0, 0, 0], chunks: 2), [0, 0])
-        let withNaN = LocalReducer().sum([1, .nan, 2, 3], chunks: 2)
+        XCTAssertEqual(LocalReducer().sum([0, 0, 0, 0], chunks: 2, count: 2), [0, 0])
+        let withNaN = LocalReducer().sum([1, .nan, 2, 3], chunks: 2, count: 2)
         XCTAssertTrue(withNaN.allSatisfy(\.isNaN))
-        let tiny = LocalReducer().sum([1e-30, 2e-30], chunks: 2)
+        let tiny = LocalReducer().sum([1e-30, 2e-30], chunks: 2, count: 1)
         XCTAssertEqual(tiny[0], 3e-30, accuracy: 1e-36)
     }
 }

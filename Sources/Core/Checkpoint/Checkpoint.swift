@@ -106,7 +106,20 @@ public enum Checkpoint {
     /// into `network`; every tensor of the model must be present with its shape.
     @discardableResult
     public static func load(from url: URL, into network: Network, optimizer: Optimizer? = nil) throws -> TrainingState? {
-        let file = try SafeTensorsFile(contentsOf: url)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw CheckpointError(description: "\(url.path): cannot read the checkpoint (\(error.localizedDescription))")
+        }
+        return try load(data, name: url.path, into: network, optimizer: optimizer)
+    }
+
+    /// `load(from:)` on a checkpoint's bytes; `name` labels errors.
+    @discardableResult
+    public static func load(_ data: Data, name: String, into network: Network, optimizer: Optimizer? = nil) throws -> TrainingState? {
+        let url = URL(fileURLWithPath: name)
+        let file = try SafeTensorsFile(data: data, name: name)
         for store in [network.parameters, network.buffers] {
             for entry in store.entries {
                 guard let tensor = file.tensors[entry.name] else {

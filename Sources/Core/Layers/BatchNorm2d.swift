@@ -43,7 +43,9 @@ public final class BatchNorm2d: Layer {
                            _ f: (Float, Int) -> Double) -> [Float] {
         let (t, n, p) = dimensions(shape)
         var partials = [Float](repeating: 0, count: context.layout.chunkCount * t * channels)
-        for (k, chunk) in context.chunks.enumerated() {
+        partials.withUnsafeMutableBufferPointer { partials in
+          Parallel.forEach(context.chunks.count) { k in
+            let chunk = context.chunks[k]
             for step in 0..<t {
                 for c in 0..<channels {
                     let statistic = step * channels + c
@@ -55,6 +57,7 @@ public final class BatchNorm2d: Layer {
                     partials[k * t * channels + statistic] = Float(sum)
                 }
             }
+          }
         }
         return partials
     }
@@ -69,12 +72,12 @@ public final class BatchNorm2d: Layer {
         var output = Tensor(zeros: input.shape)
         var mean = [Float](), invStd = [Float]()
         input.withPointer { x in
-            mean = context.reduce(chunkSums(x, shape: input.shape, context: context) { v, _ in Double(v) })
+            mean = context.reduce(chunkSums(x, shape: input.shape, context: context) { v, _ in Double(v) }, count: t * channels)
                 .map { $0 / m }
             // Two passes: the variance from centred values, not E[x²] − E[x]².
             let variance = context.reduce(chunkSums(x, shape: input.shape, context: context) { v, s in
                 let d = Double(v - mean[s]); return d * d
-            }).map { $0 / m }
+            }, count: t * channels).map { $0 / m }
             invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
             updateRunningStatistics(mean: mean, variance: variance, count: m, timeSteps: t)
             let gamma = Array(parameters.values[weight.range]), beta = Array(parameters.values[bias.range])
@@ -176,7 +179,7 @@ public final class BatchNorm2d: Layer {
                 }
             }
         }
-        let sums = context.reduce(partials)
+        let sums = context.reduce(partials, count: 2 * statistics)
         let sumDy = Array(sums[0..<statistics]), sumDyXhat = Array(sums[statistics...])
         var gradGamma = [Float](repeating: 0, count: channels), gradBeta = gradGamma
         for step in 0..<t {

@@ -50,18 +50,17 @@ public final class Conv2d: Layer {
         let g = geometry(input.shape)
         let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
         let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
-        let maxColumns = t * (context.chunks.map(\.count).max() ?? 0) * pixels
-        let col = ScratchBuffer(count: g.patch * maxColumns)
-        let product = ScratchBuffer(count: outChannels * maxColumns)
         var output = Tensor(zeros: outputShape(for: input.shape))
         let biasValues = bias.map { Array(store.values[$0.range]) }
         input.withPointer { x in
             output.withMutablePointer { y in
                 store.values.withUnsafeBufferPointer { params in
                     let w = params.baseAddress! + weight.offset
-                    for chunk in context.chunks {
-                        let chunkImages = images(of: chunk, timeSteps: t, batch: n)
+                    Parallel.forEach(context.chunks.count) { k in
+                        let chunkImages = images(of: context.chunks[k], timeSteps: t, batch: n)
                         let columns = chunkImages.count * pixels
+                        let col = ScratchBuffer(count: g.patch * columns)
+                        let product = ScratchBuffer(count: outChannels * columns)
                         for (j, image) in chunkImages.enumerated() {
                             Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
                                            image: x + image * inImage, geometry: g)
@@ -94,19 +93,18 @@ public final class Conv2d: Layer {
         let weightCount = weight.count
         let partialCount = weightCount + (bias == nil ? 0 : outChannels)
         let partials = ScratchBuffer(count: context.layout.chunkCount * partialCount)
-        let maxColumns = t * (context.chunks.map(\.count).max() ?? 0) * pixels
-        let col = ScratchBuffer(count: g.patch * maxColumns)
-        let gradProduct = ScratchBuffer(count: outChannels * maxColumns)
         var gradInput = Tensor(zeros: input.shape)
         input.withPointer { x in
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
                     store.values.withUnsafeBufferPointer { params in
                         let w = params.baseAddress! + weight.offset
-                        for (chunkIndex, chunk) in context.chunks.enumerated() {
-                            let chunkImages = images(of: chunk, timeSteps: t, batch: n)
+                        Parallel.forEach(context.chunks.count) { k in
+                            let chunkImages = images(of: context.chunks[k], timeSteps: t, batch: n)
                             let columns = chunkImages.count * pixels
-                            let partial = partials.pointer + chunkIndex * partialCount
+                            let col = ScratchBuffer(count: g.patch * columns)
+                            let gradProduct = ScratchBuffer(count: outChannels * columns)
+                            let partial = partials.pointer + k * partialCount
                             // Gather dY [T, N, O, P] into [O, B·P]; rebuild the columns.
                             for (j, image) in chunkImages.enumerated() {
                                 for o in 0..<outChannels {
@@ -128,7 +126,7 @@ public final class Conv2d: Layer {
                                     partial[weightCount + o] = sum
                                 }
                             }
-                            // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the images.
+                            // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the chunk's images.
                             Gemm.sgemm(transA: true, m: g.patch, n: columns, k: outChannels,
                                        a: w, lda: g.patch, b: gradProduct.pointer, ldb: columns,
                                        c: col.pointer, ldc: columns)
@@ -141,11 +139,12 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        let totals = ScratchBuffer(count: partialCount)
-        context.reducer.sum(partials.pointer, chunks: context.layout.chunkCount, count: partialCount,
-                            into: totals.pointer)
-        store.accumulateGradient(weight, totals.pointer)
-        if let bias { store.accumulateGradient(bias, totals.pointer + weightCount) }
+        context.reducer.sumDeferred(partials.array, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias] totals in
+            totals.withUnsafeBufferPointer { sums in
+                store.accumulateGradient(weight, sums.baseAddress!)
+                if let bias { store.accumulateGradient(bias, sums.baseAddress! + weightCount) }
+            }
+        }
         return gradInput
     }
 }

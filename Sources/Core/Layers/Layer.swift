@@ -27,8 +27,8 @@ public final class StepContext {
     public var chunks: [Range<Int>] { layout.chunks }
 
     /// Sums `partials` (`[chunkCount, count]`) over the global batch.
-    public func reduce(_ partials: [Float]) -> [Float] {
-        reducer.sum(partials, chunks: layout.chunkCount)
+    public func reduce(_ partials: [Float], count: Int) -> [Float] {
+        reducer.sum(partials, chunks: layout.chunkCount, count: count)
     }
 }
 

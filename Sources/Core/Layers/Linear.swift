@@ -30,16 +30,15 @@ public final class Linear: Layer {
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         let (t, n) = check(input.shape)
-        let maxRows = t * (context.chunks.map(\.count).max() ?? 0)
-        let gathered = ScratchBuffer(count: maxRows * inFeatures)
-        let product = ScratchBuffer(count: maxRows * outFeatures)
         var output = Tensor(zeros: [t, n, outFeatures])
         let b = Array(store.values[bias.range])
         input.withPointer { x in
             output.withMutablePointer { y in
                 store.values.withUnsafeBufferPointer { params in
-                    for chunk in context.chunks {
-                        let chunkRows = rows(of: chunk, timeSteps: t, batch: n)
+                    Parallel.forEach(context.chunks.count) { k in
+                        let chunkRows = rows(of: context.chunks[k], timeSteps: t, batch: n)
+                        let gathered = ScratchBuffer(count: chunkRows.count * inFeatures)
+                        let product = ScratchBuffer(count: chunkRows.count * outFeatures)
                         for (j, row) in chunkRows.enumerated() {
                             (gathered.pointer + j * inFeatures).update(from: x + row * inFeatures, count: inFeatures)
                         }
@@ -63,10 +62,6 @@ public final class Linear: Layer {
         guard let input = savedInput else { preconditionFailure("Linear.backward without a training forward") }
         savedInput = nil
         let (t, n) = check(input.shape)
-        let maxRows = t * (context.chunks.map(\.count).max() ?? 0)
-        let gatheredX = ScratchBuffer(count: maxRows * inFeatures)
-        let gatheredDy = ScratchBuffer(count: maxRows * outFeatures)
-        let gradRows = ScratchBuffer(count: maxRows * inFeatures)
         let partialCount = weight.count + outFeatures
         let partials = ScratchBuffer(count: context.layout.chunkCount * partialCount)
         var gradInput = Tensor(zeros: input.shape)
@@ -74,8 +69,11 @@ public final class Linear: Layer {
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
                     store.values.withUnsafeBufferPointer { params in
-                        for (k, chunk) in context.chunks.enumerated() {
-                            let chunkRows = rows(of: chunk, timeSteps: t, batch: n), r = chunkRows.count
+                        Parallel.forEach(context.chunks.count) { k in
+                            let chunkRows = rows(of: context.chunks[k], timeSteps: t, batch: n), r = chunkRows.count
+                            let gatheredX = ScratchBuffer(count: r * inFeatures)
+                            let gatheredDy = ScratchBuffer(count: r * outFeatures)
+                            let gradRows = ScratchBuffer(count: r * inFeatures)
                             for (j, row) in chunkRows.enumerated() {
                                 (gatheredX.pointer + j * inFeatures).update(from: x + row * inFeatures, count: inFeatures)
                                 (gatheredDy.pointer + j * outFeatures).update(from: dy + row * outFeatures, count: outFeatures)
@@ -103,10 +101,12 @@ public final class Linear: Layer {
                 }
             }
         }
-        let totals = ScratchBuffer(count: partialCount)
-        context.reducer.sum(partials.pointer, chunks: context.layout.chunkCount, count: partialCount, into: totals.pointer)
-        store.accumulateGradient(weight, totals.pointer)
-        store.accumulateGradient(bias, totals.pointer + weight.count)
+        context.reducer.sumDeferred(partials.array, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias] totals in
+            totals.withUnsafeBufferPointer { sums in
+                store.accumulateGradient(weight, sums.baseAddress!)
+                store.accumulateGradient(bias, sums.baseAddress! + weight.count)
+            }
+        }
         return gradInput
     }
 }

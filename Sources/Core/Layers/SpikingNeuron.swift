@@ -54,7 +54,8 @@ public final class SpikingNeuron: Layer {
             spikes.withMutablePointer { s in
                 charged.withUnsafeMutableBufferPointer { h in
                     withOptionalPointer(&memory) { m in
-                        for chunk in context.chunks {
+                        Parallel.forEach(context.chunks.count) { index in
+                            let chunk = context.chunks[index]
                             NeuronKernels.forward(spikes: s, charged: h.baseAddress!, memory: m, input: x,
                                                   timeSteps: t, width: width,
                                                   columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
@@ -81,21 +82,26 @@ public final class SpikingNeuron: Layer {
             gradInput.withMutablePointer { dx in
                 saved.charged.withUnsafeBufferPointer { h in
                     withOptionalPointer(&saved.memory) { m in
-                        for (index, chunk) in context.chunks.enumerated() {
-                            partials[index] = NeuronKernels.backward(
+                        partials.withUnsafeMutableBufferPointer { partial in
+                          Parallel.forEach(context.chunks.count) { index in
+                            let chunk = context.chunks[index]
+                            partial[index] = NeuronKernels.backward(
                                 gradInput: dx, gradSpikes: dy, charged: h.baseAddress!, memory: m.map { UnsafePointer($0) },
                                 timeSteps: t, width: width,
                                 columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
                                 config: config, decay: k)
+                          }
                         }
                     }
                 }
             }
         }
         if let w = decayParameter {
-            // dL/dw = dL/dk · k(1 − k)
-            var gradW = context.reduce(partials)[0] * k * (1 - k)
-            store.accumulateGradient(w, &gradW)
+            context.reducer.sumDeferred(partials, chunks: context.layout.chunkCount, count: 1) { [store] totals in
+                // dL/dw = dL/dk · k(1 − k)
+                var gradW = totals[0] * k * (1 - k)
+                store.accumulateGradient(w, &gradW)
+            }
         }
         return gradInput
     }

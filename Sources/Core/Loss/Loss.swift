@@ -75,7 +75,7 @@ public enum Loss {
             partials[2 * k] = Float(ceSum)
             partials[2 * k + 1] = Float(squareSum)
         }
-        let totals = context.reduce(partials)
+        let totals = context.reduce(partials, count: 2)
         let loss = (1 - lambda) * totals[0] / rows + lambda * totals[1] / (rows * Float(classes))
         return (loss, gradient)
     }

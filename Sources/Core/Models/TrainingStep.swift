@@ -23,6 +23,7 @@ public enum TrainingStep {
         let logits = network.forward(input, context)
         let (value, gradient) = Loss.evaluate(logits: logits, targets: targets, config: loss, context: context)
         network.backward(gradient, context)
+        context.reducer.finishPending()
         return StepResult(loss: value, logits: logits)
     }
 

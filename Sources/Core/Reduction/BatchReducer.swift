@@ -7,6 +7,23 @@ public protocol BatchReducer: AnyObject {
     /// where this process holds `partials` `[chunks, count]` for its own chunks.
     func sum(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
              into result: UnsafeMutablePointer<Float>)
+
+    /// Starts the same sum for parameter gradients and hands the totals to
+    /// `deliver` no later than `finishPending()`, so a distributed reducer can
+    /// overlap the communication with the rest of the backward pass. Totals
+    /// are delivered in the order the sums were started.
+    func sumDeferred(_ partials: [Float], chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void)
+
+    /// Completes every deferred sum.
+    func finishPending()
+}
+
+extension BatchReducer {
+    public func sumDeferred(_ partials: [Float], chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void) {
+        deliver(sum(partials, chunks: chunks, count: count))
+    }
+
+    public func finishPending() {}
 }
 
 /// The reducer of a single process that holds the whole batch.
@@ -20,15 +37,18 @@ public final class LocalReducer: BatchReducer {
 }
 
 extension BatchReducer {
-    /// Convenience over arrays: `partials` is `[chunks, count]`.
-    public func sum(_ partials: [Float], chunks: Int) -> [Float] {
-        precondition(chunks > 0 && partials.count % chunks == 0,
-                     "BatchReducer.sum: \(partials.count) partials do not split into \(chunks) chunks")
-        let count = partials.count / chunks
+    /// Convenience over arrays: `partials` is `[chunks, count]`; a process
+    /// that holds no chunk of this batch passes no partials and still gets
+    /// the totals.
+    public func sum(_ partials: [Float], chunks: Int, count: Int) -> [Float] {
+        precondition(partials.count == chunks * count,
+                     "BatchReducer.sum: \(partials.count) partials are not \(chunks) chunks of \(count)")
         var result = [Float](repeating: 0, count: count)
-        partials.withUnsafeBufferPointer { p in
+        let padded = partials.isEmpty ? [0] : partials
+        padded.withUnsafeBufferPointer { p in
             result.withUnsafeMutableBufferPointer { r in
-                sum(p.baseAddress!, chunks: chunks, count: count, into: r.baseAddress!)
+                guard let out = r.baseAddress else { return }
+                sum(p.baseAddress!, chunks: chunks, count: count, into: out)
             }
         }
         return result

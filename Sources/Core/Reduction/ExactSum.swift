@@ -69,7 +69,8 @@ public enum ExactSum {
     }
 
     /// Converts the fixed-point totals back to fp32.
-    public static func finish(_ fixed: UnsafePointer<Int64>, count: Int, exponent: Int32,
+    /// `fixed` is only read for a finite, non-zero exponent.
+    public static func finish(_ fixed: UnsafePointer<Int64>?, count: Int, exponent: Int32,
                               into result: UnsafeMutablePointer<Float>) {
         switch exponent {
         case nonFiniteExponent:
@@ -78,6 +79,7 @@ public enum ExactSum {
             result.update(repeating: 0, count: count)
         default:
             let inverse = 1 / scale(forExponent: exponent)
+            let fixed = fixed!
             for i in 0..<count { result[i] = Float(Double(fixed[i]) * inverse) }
         }
     }
@@ -87,7 +89,7 @@ public enum ExactSum {
                            into result: UnsafeMutablePointer<Float>) {
         let exponent = self.exponent(of: partials, count: chunks * count)
         guard exponent != nonFiniteExponent, exponent != zeroExponent else {
-            finish([], count: count, exponent: exponent, into: result)
+            finish(nil, count: count, exponent: exponent, into: result)
             return
         }
         var fixed = [Int64](repeating: 0, count: count)

@@ -89,6 +89,8 @@ public final class Trainer {
     public let shard: Shard
     public private(set) var state: TrainingState
     public var onBatch: ((BatchProgress) -> Void)?
+    /// Called after every optimiser step with the number of steps taken so far.
+    public var onStep: ((Int) throws -> Void)?
     /// Called after each epoch with its report, before the next one starts.
     public var onEpoch: ((EpochReport, TrainingState) throws -> Void)?
 
@@ -104,7 +106,7 @@ public final class Trainer {
     /// Runs the remaining epochs (from `state.epoch`).
     public func run() throws {
         while state.epoch < options.epochs && !stepLimitReached {
-            let report = runEpoch(state.epoch)
+            let report = try runEpoch(state.epoch)
             state.epoch += 1
             state.maxTestAccuracy = report.maxTestAcc
             try onEpoch?(report, state)
@@ -113,10 +115,10 @@ public final class Trainer {
 
     /// Sums integer-valued counts over the global batch (exact).
     private func globalSum(_ values: [Double]) -> [Double] {
-        reducer.sum(values.map { Float($0) }, chunks: 1).map { Double($0) }
+        reducer.sum(values.map { Float($0) }, chunks: 1, count: values.count).map { Double($0) }
     }
 
-    func runEpoch(_ epoch: Int) -> EpochReport {
+    func runEpoch(_ epoch: Int) throws -> EpochReport {
         let start = Date()
         let lr = options.schedule.rate(base: options.learningRate, epoch: epoch)
         optimizer.learningRate = lr
@@ -143,6 +145,7 @@ public final class Trainer {
                                             input: batch.images.repeatedOverTime(options.timeSteps),
                                             targets: .labels(batch.labels), loss: options.loss, context: context)
             state.globalStep += 1
+            try onStep?(state.globalStep)
             let local = Accuracy.hits(logits: result.logits, labels: batch.labels)
             let counts = globalSum([Double(local.top1), Double(local.top5)])
             let n = Double(layouts[i].globalBatch)

@@ -1,0 +1,38 @@
+# clif-mpi: the two commands of the README, and their set-up.
+#   make run   — trains CLIF on the embedded digits dataset
+#   make test  — builds and runs the whole test suite
+# Both install the Debian packages they need first (apt-get, as root).
+
+APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev
+SWIFT ?= swift
+RUN_DIR ?= runs
+
+# Keep Open MPI quiet and quick on one machine (see README, "Several hosts").
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_pml := ob1
+
+.PHONY: deps build run test clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product clif-mpi
+
+run: build
+	.build/release/clif-mpi train -dataset digits -model spiking_cnn_small -neuron CLIF \
+	  -b 64 -epochs 10 -T_max 10 -out_dir $(RUN_DIR)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build $(RUN_DIR)

@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+
+/// How clif-mpi uses the cores of a process.
+///
+/// OpenBLAS always runs single-threaded: a multi-threaded sgemm splits its
+/// output between threads, which changes the bits of the result with the
+/// thread count (measured: a 2-thread and a 1-thread run diverge after a few
+/// steps). Parallelism comes from running the reduction chunks of a batch on
+/// `workers` threads instead — each chunk's computation is the same whichever
+/// thread runs it, so results are independent of the thread count, exactly
+/// as they are of the rank count.
+public enum Parallel {
+    nonisolated(unsafe) private static var workerCount = 1
+
+    /// Threads per process for chunk-parallel work (≥ 1).
+    public static var workers: Int { workerCount }
+
+    /// Sets the worker count and pins OpenBLAS to one thread. Call once at start-up.
+    public static func configure(workers: Int) {
+        precondition(workers > 0, "Parallel.configure: workers \(workers)")
+        workerCount = workers
+        Gemm.setThreads(1)
+    }
+
+    /// Cores this process may run on: its CPU affinity (mpirun binds each
+    /// rank to one core by default), else the machine's core count.
+    public static var availableCores: Int {
+        // Linux reports the affinity mask in /proc/self/status ("Cpus_allowed: ff,ffffffff").
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
+            let mask = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
+            let count = mask.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
+            if count > 0 { return min(count, ProcessInfo.processInfo.activeProcessorCount) }
+        }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Runs `body(i)` for every i in 0..<count on up to `workers` threads.
+    /// Every index must write only to its own memory.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if workerCount <= 1 || count <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let threads = min(workerCount, count)
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                for i in stride(from: worker, to: count, by: threads) { body(i) }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import CMPI
+import Core
+import Foundation
+
+/// Open MPI's `MPI_COMM_WORLD`. Create one per process, first thing; it
+/// initialises MPI (with `MPI_THREAD_FUNNELED`: only the main thread calls
+/// MPI; the batch prefetcher never does) and finalises it on `finalize()`.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    private let comm = MPI_COMM_WORLD
+
+    public init() {
+        var provided: Int32 = 0
+        MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
+        // Errors abort the whole job (the default), so no rank hangs on a dead peer.
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(comm, &r)
+        MPI_Comm_size(comm, &s)
+        rank = Int(r)
+        size = Int(s)
+    }
+
+    /// Whether this process was started by `mpirun` (or another launcher of
+    /// an MPI job), judged from the environment Open MPI sets.
+    public static var launchedByMPI: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMIX_RANK"] != nil || env["PMI_RANK"] != nil
+    }
+
+    public func finalize() {
+        MPI_Finalize()
+    }
+
+    public func allreduceMax(_ values: inout [Int32]) {
+        values.withUnsafeMutableBufferPointer { v in
+            _ = MPI_Allreduce(MPI_IN_PLACE, v.baseAddress, Int32(v.count), MPI_INT32_T, MPI_MAX, comm)
+        }
+    }
+
+    public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {
+        _ = MPI_Allreduce(MPI_IN_PLACE, values, Int32(count), MPI_INT64_T, MPI_SUM, comm)
+    }
+
+    public func startAllreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) -> PendingReduction {
+        let pending = Request()
+        _ = MPI_Iallreduce(MPI_IN_PLACE, values, Int32(count), MPI_INT64_T, MPI_SUM, comm, &pending.request)
+        return pending
+    }
+
+    public func broadcast(_ bytes: inout [UInt8], root: Int) {
+        var count = Int64(bytes.count)
+        _ = MPI_Bcast(&count, 1, MPI_INT64_T, Int32(root), comm)
+        if bytes.count != Int(count) { bytes = [UInt8](repeating: 0, count: Int(count)) }
+        bytes.withUnsafeMutableBufferPointer { b in
+            _ = MPI_Bcast(b.baseAddress, Int32(b.count), MPI_UINT8_T, Int32(root), comm)
+        }
+    }
+
+    public func allgather(_ value: UInt64) -> [UInt64] {
+        var mine = value
+        var all = [UInt64](repeating: 0, count: size)
+        all.withUnsafeMutableBufferPointer { a in
+            _ = MPI_Allgather(&mine, 1, MPI_UINT64_T, a.baseAddress, 1, MPI_UINT64_T, comm)
+        }
+        return all
+    }
+
+    public func barrier() {
+        MPI_Barrier(comm)
+    }
+
+    public func abort(code: Int32) -> Never {
+        fflush(nil)
+        MPI_Abort(comm, code)
+        exit(code)
+    }
+
+    final class Request: PendingReduction {
+        var request: MPI_Request? = nil
+        func wait() {
+            _ = MPI_Wait(&request, nil)
+        }
+    }
+}

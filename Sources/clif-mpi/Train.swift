@@ -1,0 +1,101 @@
+import ArgumentParser
+import Core
+import Foundation
+
+/// A flag name in the original's single-dash spelling plus a kebab-case long form.
+func original(_ name: String, _ kebab: String? = nil) -> NameSpecification {
+    // One-letter names (-T, -b, -j) are short options to the parser.
+    var names: [NameSpecification.Element] = name.count == 1
+        ? [.customShort(Character(name))] : [.customLong(name, withSingleDash: true)]
+    names.append(.customLong(kebab ?? name.replacingOccurrences(of: "_", with: "-")))
+    return NameSpecification(names)
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a spiking network (the original's train_BPTT.py).",
+        discussion: """
+        Flags keep the original's single-dash names and defaults (RECIPE §7); each also has a \
+        --kebab-case form. Differences from the original: training runs in fp32 (the original \
+        uses fp16 autocast with -amp), and every random draw is a pure function of the seed, so \
+        runs are bit-reproducible on any number of processes.
+        """)
+
+    @Option(name: original("seed"), help: "Random seed.") var seed: UInt64 = 2022
+    @Option(name: original("T", "time-steps"), help: "Time steps (forced to 1 for -neuron_model relu).") var T: Int = 6
+    @Option(name: original("tau"), help: "Membrane time constant.") var tau: Float = 2.0
+    @Option(name: original("b", "batch-size"), help: "Global batch size.") var b: Int = 128
+    @Option(name: original("epochs"), help: "Epochs to train.") var epochs: Int = 300
+    @Option(name: original("j", "workers"), help: "Accepted for compatibility; batches are prepared on one background thread.") var j: Int = 0
+    @Option(name: original("data_dir"), help: "Folder holding the dataset files.") var dataDir: String = "./data"
+    @Option(name: original("dataset"), help: "digits, fashion_mnist, mnist, cifar10, cifar100, synthetic.") var dataset: String = "cifar10"
+    @Option(name: original("out_dir"), help: "Folder for run folders (logs, checkpoints).") var outDir: String = "./logs"
+    @Option(name: original("surrogate"), help: "Surrogate gradient: rectangle, sigmoid, triangle.") var surrogate: String = "rectangle"
+    @Option(name: original("resume"), help: "Checkpoint to continue from.") var resume: String?
+    @Option(name: original("pre_train"), help: "Checkpoint to load weights from (no optimiser state).") var preTrain: String?
+    @Option(name: original("opt", "optimizer"), help: "SGD or AdamW.") var opt: String = "SGD"
+    @Option(name: original("lr", "learning-rate"), help: "Initial learning rate.") var lr: Float = 0.1
+    @Option(name: original("momentum"), help: "SGD momentum.") var momentum: Float = 0.9
+    @Option(name: original("lr_scheduler"), help: "CosALR or StepLR.") var lrScheduler: String = "CosALR"
+    @Option(name: original("step_size"), help: "StepLR step size (epochs).") var stepSize: Int = 100
+    @Option(name: original("gamma"), help: "StepLR decay factor.") var gamma: Float = 0.1
+    @Option(name: original("T_max", "t-max"), help: "CosALR period (epochs).") var tMax: Int = 300
+    @Option(name: original("model"), help: "\(ModelFactory.names.joined(separator: ", ")). vggsnn ignores -drop_rate, as in the original.") var model: String = "spiking_vgg11_bn"
+    @Option(name: original("drop_rate"), help: "Dropout rate (shared over time steps).") var dropRate: Float = 0.0
+    @Option(name: original("weight_decay"), help: "Weight decay on every parameter.") var weightDecay: Float = 5e-4
+    @Option(name: original("loss_lambda"), help: "Weight λ of the MSE term; 0 gives plain cross-entropy.") var lossLambda: Float = 0.05
+    @Flag(name: original("mse_n_reg"), help: "Use the one-hot label as the MSE target.") var mseNReg = false
+    @Option(name: original("loss_means"), help: "MSE target value without -mse_n_reg.") var lossMeans: Float = 1.0
+    @Flag(name: original("save_init"), help: "Save the initial weights as checkpoint_0.") var saveInit = false
+    @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
+                   .customLong("neuron-model")],
+            help: "LIF, CLIF, PLIF or relu (ANN baseline, T = 1). -neuron is accepted too.") var neuronModel: String = "LIF"
+    @Flag(name: original("cutupmix_auto"), help: "Not available yet: the CutMix/Mixup/TrivialAugment recipe.") var cutupmixAuto = false
+    @Option(name: original("label_smoothing"), help: "Label smoothing of the cross-entropy.") var labelSmoothing: Float = 0.0
+    @Option(name: original("name"), help: "Extra text in the run folder name.") var name: String = ""
+    @Flag(name: original("amp"), help: "Accepted; clif-mpi trains in fp32.") var amp = false
+
+    @Option(name: .customLong("max-steps"), help: "Stop after this many optimiser steps.") var maxSteps: Int?
+    @Flag(name: .customLong("no-shuffle"), help: "Keep the training set in file order.") var noShuffle = false
+    @Flag(name: .customLong("no-augment"), help: "Turn the train-time augmentation off.") var noAugment = false
+    @Option(name: .customLong("threads"), help: "Worker threads per process (default: the cores it may run on — one per rank under mpirun's default core binding). Results do not depend on it.") var threads: Int?
+    @Option(name: .customLong("check-every"), help: "Compare a hash of the parameters across ranks every N steps.") var checkEvery: Int = 50
+
+    func validate() throws {
+        func positive(_ value: Int, _ flag: String) throws {
+            guard value > 0 else { throw ValidationError("\(flag) must be positive, got \(value)") }
+        }
+        try positive(T, "-T"); try positive(b, "-b"); try positive(epochs, "-epochs"); try positive(tMax, "-T_max")
+        try positive(stepSize, "-step_size")
+        if let maxSteps { try positive(maxSteps, "--max-steps") }
+        if let threads { try positive(threads, "--threads") }
+        try positive(checkEvery, "--check-every")
+        guard tau > 1 else { throw ValidationError("-tau must be above 1 (PLIF starts at w = −ln(tau − 1)), got \(tau)") }
+        guard lr > 0 else { throw ValidationError("-lr must be positive, got \(lr)") }
+        guard (0..<1).contains(dropRate) else { throw ValidationError("-drop_rate must be in [0, 1), got \(dropRate)") }
+        guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
+        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
+        guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
+        guard Surrogate(rawValue: surrogate) != nil else {
+            throw ValidationError("-surrogate \(surrogate) is unknown; expected rectangle, sigmoid or triangle")
+        }
+        guard Activation(name: neuronModel) != nil else {
+            throw ValidationError("-neuron_model \(neuronModel) is unknown; expected LIF, CLIF, PLIF or relu")
+        }
+        guard ["CosALR", "StepLR"].contains(lrScheduler) else {
+            throw ValidationError("-lr_scheduler \(lrScheduler) is unknown; expected CosALR or StepLR")
+        }
+        guard ["sgd", "adamw"].contains(opt.lowercased()) else { throw ValidationError("-opt \(opt) is unknown; expected SGD or AdamW") }
+        guard ModelFactory.names.contains(model) else {
+            throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")
+        }
+        if cutupmixAuto {
+            throw ValidationError("-cutupmix_auto (TrivialAugmentWide, RandomErasing, Mixup/CutMix) is not implemented in this version; run without it")
+        }
+    }
+
+    mutating func run() throws {
+        let run = TrainingRun(arguments: self)
+        try Job.run { try run.execute(on: $0) }
+    }
+}

@@ -1,0 +1,240 @@
+import Core
+import Distributed
+import Foundation
+
+/// A user-facing failure of a run: printed as it is, exit status 1.
+struct RunError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Everything `clif-mpi train` does once its flags are valid.
+struct TrainingRun {
+    let arguments: Train
+
+    /// The original's run-folder name.
+    var runFolderName: String {
+        let a = arguments
+        var name = "BPTT_\(a.dataset)_\(a.model)_\(a.name)_T\(effectiveTimeSteps)_tau\(a.tau)_e\(a.epochs)_bs\(a.b)_\(a.opt)_lr\(a.lr)_wd\(a.weightDecay)_SG_\(a.surrogate)_drop\(a.dropRate)_losslamb\(a.lossLambda)_"
+        name += a.lrScheduler == "CosALR" ? "CosALR_\(a.tMax)" : "StepLR_\(a.stepSize)_\(a.gamma)"
+        if a.amp { name += "_amp" }
+        return name
+    }
+
+    var activation: Activation {
+        Activation(name: arguments.neuronModel, surrogate: Surrogate(rawValue: arguments.surrogate)!, tau: arguments.tau)!
+    }
+
+    var effectiveTimeSteps: Int { activation == .relu ? 1 : arguments.T }
+
+    /// The arguments as the original's `args.txt` shows them (`Namespace(…)`).
+    var namespaceText: String {
+        let a = arguments
+        let items: [(String, String)] = [
+            ("T", "\(effectiveTimeSteps)"), ("T_max", "\(a.tMax)"), ("amp", a.amp ? "True" : "False"), ("b", "\(a.b)"),
+            ("cutupmix_auto", a.cutupmixAuto ? "True" : "False"), ("data_dir", "'\(a.dataDir)'"), ("dataset", "'\(a.dataset)'"),
+            ("drop_rate", "\(a.dropRate)"), ("epochs", "\(a.epochs)"), ("gamma", "\(a.gamma)"), ("j", "\(a.j)"),
+            ("label_smoothing", "\(a.labelSmoothing)"), ("loss_lambda", "\(a.lossLambda)"), ("loss_means", "\(a.lossMeans)"),
+            ("lr", "\(a.lr)"), ("lr_scheduler", "'\(a.lrScheduler)'"), ("model", "'\(a.model)'"), ("momentum", "\(a.momentum)"),
+            ("mse_n_reg", a.mseNReg ? "True" : "False"), ("name", "'\(a.name)'"), ("neuron_model", "'\(a.neuronModel)'"),
+            ("opt", "'\(a.opt)'"), ("out_dir", "'\(a.outDir)'"), ("pre_train", a.preTrain.map { "'\($0)'" } ?? "None"),
+            ("resume", a.resume.map { "'\($0)'" } ?? "None"), ("save_init", a.saveInit ? "True" : "False"),
+            ("seed", "\(a.seed)"), ("step_size", "\(a.stepSize)"), ("surrogate", "'\(a.surrogate)'"), ("tau", "\(a.tau)"),
+            ("weight_decay", "\(a.weightDecay)"),
+        ]
+        return "Namespace(" + items.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
+    }
+
+    var options: TrainingOptions {
+        let a = arguments
+        var o = TrainingOptions()
+        o.timeSteps = effectiveTimeSteps
+        o.batchSize = a.b
+        o.epochs = a.epochs
+        o.learningRate = a.lr
+        o.momentum = a.momentum
+        o.weightDecay = a.weightDecay
+        o.optimizer = a.opt
+        o.schedule = a.lrScheduler == "CosALR" ? .cosine(tMax: a.tMax) : .step(stepSize: a.stepSize, gamma: a.gamma)
+        o.loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
+        o.seed = a.seed
+        o.maxSteps = a.maxSteps
+        o.shuffle = !a.noShuffle
+        o.augment = !a.noAugment
+        return o
+    }
+
+    /// Trains, on this process alone or as one rank of an MPI job.
+    func execute(on communicator: Communicator) throws {
+        let leader = communicator.rank == 0
+        func say(_ line: String) { if leader { print(line) } }
+        Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
+        let data: LoadedDataset
+        do {
+            data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir))
+        } catch let error as DataError {
+            throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
+        }
+        let spec = ModelSpec(name: arguments.model, inChannels: data.channels, classes: data.classes,
+                             height: data.height, width: data.width, activation: activation,
+                             dropout: arguments.dropRate, seed: arguments.seed)
+        let network: Network
+        do { network = try ModelFactory.make(spec) } catch let error as ModelError {
+            throw RunError(description: error.description)
+        }
+        let options = self.options
+        let chunks = (arguments.b + options.chunkSize - 1) / options.chunkSize
+        guard chunks >= communicator.size else {
+            throw RunError(description: "-b \(arguments.b) splits into \(chunks) reduction chunks of \(options.chunkSize) samples, fewer than the \(communicator.size) ranks; use a batch of at least \(communicator.size) chunks")
+        }
+        let optimizer = try options.makeOptimizer()
+        let folder = URL(fileURLWithPath: arguments.outDir).appendingPathComponent(runFolderName)
+        if leader { try prepareFolder(folder) }
+
+        var state = TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0, arguments: namespaceText,
+                                  model: arguments.model)
+        if let resume = arguments.resume {
+            guard let loaded = try load(resume, into: network, optimizer: optimizer, communicator) else {
+                throw RunError(description: "-resume \(resume): the file holds weights but no training state (epoch, step); use -pre_train to start from its weights")
+            }
+            state = loaded
+            state.arguments = namespaceText
+            say("start epoch: \(state.epoch), max test acc: \(state.maxTestAccuracy)")
+        }
+        if let preTrain = arguments.preTrain {
+            let loaded = try load(preTrain, into: network, optimizer: nil, communicator)
+            say("use pre-trained model, max test acc: \(loaded?.maxTestAccuracy ?? 0)")
+        }
+        let divergent = ParameterHash.divergentRanks(network, communicator)
+        guard divergent.isEmpty else {
+            throw RunError(description: "ranks \(divergent) start from other parameters than rank 0 (different build, data or checkpoint?)")
+        }
+        if leader {
+            if arguments.saveInit {
+                try Checkpoint.save(network: network, optimizer: nil, optimizerName: arguments.opt, state: state,
+                                    to: folder.appendingPathComponent("checkpoint_0.safetensors"))
+            }
+            try namespaceText.write(to: folder.appendingPathComponent("args.txt"), atomically: true, encoding: .utf8)
+        }
+        say("\(arguments.model) (\(network.parameters.count) parameters), \(arguments.neuronModel), T=\(options.timeSteps), dataset \(data.name): \(data.train.count) train / \(data.test.count) test images of \(data.channels)×\(data.height)×\(data.width), \(communicator.size) process\(communicator.size == 1 ? "" : "es")")
+
+        let reducer = DistributedReducer(communicator)
+        let trainer = Trainer(network: network, dataset: data, options: options, optimizer: optimizer,
+                              reducer: communicator.size > 1 ? reducer : LocalReducer(),
+                              shard: Shard(rank: communicator.rank, size: communicator.size), state: state)
+        trainer.onStep = { step in
+            guard step % arguments.checkEvery == 0 else { return }
+            let divergent = ParameterHash.divergentRanks(network, communicator)
+            guard divergent.isEmpty else {
+                throw RunError(description: "after step \(step) the parameters of ranks \(divergent) differ from rank 0's; stopping (the last checkpoint is intact)")
+            }
+        }
+        let logs = leader ? try RunLogs(folder: folder) : nil
+        let progress = ProgressDisplay()
+        if leader { trainer.onBatch = { progress.show($0) } }
+        let start = Date()
+        trainer.onEpoch = { report, state in
+            let communication = reducer.communicationSeconds
+            reducer.resetTimer()
+            guard leader, let logs else { return }
+            progress.finish()
+            try logs.record(report)
+            let data = Checkpoint.encode(network: network, optimizer: optimizer, optimizerName: arguments.opt, state: state)
+            if report.testAcc >= report.maxTestAcc {
+                try Checkpoint.writeAtomically(data, to: folder.appendingPathComponent("checkpoint_max.safetensors"))
+            }
+            try Checkpoint.writeAtomically(data, to: folder.appendingPathComponent("checkpoint_latest.safetensors"))
+            let total = Date().timeIntervalSince(start)
+            var line = "epoch=\(report.epoch), train_loss=\(report.trainLoss), train_acc=\(report.trainAcc), test_loss=\(report.testLoss), test_acc=\(report.testAcc), max_test_acc=\(report.maxTestAcc), total_time=\(String(format: "%.1f", total)), samples_per_s=\(String(format: "%.1f", report.samplesPerSecond))"
+            if communicator.size > 1 { line += String(format: ", communication_share=%.3f", communication / report.seconds) }
+            print(line)
+        }
+        try trainer.run()
+        say("max_test_acc=\(trainer.state.maxTestAccuracy), steps=\(trainer.state.globalStep), run folder \(folder.path)")
+    }
+
+    func prepareFolder(_ folder: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw RunError(description: "-out_dir \(arguments.outDir): cannot create \(folder.path): \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw RunError(description: "-out_dir \(arguments.outDir): \(folder.path) is not writable")
+        }
+    }
+
+    /// Rank 0 reads the checkpoint and sends its bytes to every rank, so the
+    /// hosts need no shared file system.
+    func load(_ path: String, into network: Network, optimizer: Optimizer?,
+              _ communicator: Communicator) throws -> TrainingState? {
+        var bytes: [UInt8] = []
+        var readError = ""
+        if communicator.rank == 0 {
+            do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                readError = "cannot read checkpoint \(path): \(error.localizedDescription)"
+            }
+        }
+        var failed: [UInt8] = Array(readError.utf8)
+        communicator.broadcast(&failed, root: 0)
+        guard failed.isEmpty else { throw RunError(description: String(decoding: failed, as: UTF8.self)) }
+        communicator.broadcast(&bytes, root: 0)
+        do {
+            return try Checkpoint.load(Data(bytes), name: path, into: network, optimizer: optimizer)
+        } catch let error as CheckpointError {
+            throw RunError(description: error.description)
+        } catch let error as SafeTensorsError {
+            throw RunError(description: error.description)
+        }
+    }
+}
+
+/// metrics.jsonl and the TensorBoard scalars the original writes.
+final class RunLogs {
+    let metrics: FileHandle
+    let tensorBoard: TensorBoardWriter
+
+    init(folder: URL) throws {
+        let url = folder.appendingPathComponent("metrics.jsonl")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        metrics = try FileHandle(forWritingTo: url)
+        try metrics.seekToEnd()
+        tensorBoard = try TensorBoardWriter(directory: folder)
+    }
+
+    func record(_ report: EpochReport) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try metrics.write(contentsOf: encoder.encode(report) + Data("\n".utf8))
+        for (tag, value) in [("train_loss", report.trainLoss), ("train_acc", report.trainAcc),
+                             ("test_loss", report.testLoss), ("test_acc", report.testAcc)] {
+            try tensorBoard.add(scalar: tag, value, step: report.epoch)
+        }
+    }
+}
+
+/// A one-line progress bar on a terminal; a plain line per phase otherwise.
+final class ProgressDisplay {
+    let terminal = isatty(STDOUT_FILENO) != 0
+    var lastPhase = ""
+
+    func show(_ p: BatchProgress) {
+        let eta = p.batch > 0 ? p.elapsed / Double(p.batch) * Double(p.batches - p.batch) : 0
+        let line = String(format: "%@ epoch %d (%d/%d) | Loss: %.4f | top1: %.2f | top5: %.2f | ETA: %.0fs",
+                          p.phase, p.epoch, p.batch, p.batches, p.loss, p.top1, p.top5, eta)
+        if terminal {
+            let width = 24, filled = p.batches > 0 ? width * p.batch / p.batches : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            print("\r\u{1B}[2K[\(bar)] \(line)", terminator: "")
+            fflush(nil)
+        } else if p.batch == p.batches {
+            print(line)
+        }
+        lastPhase = p.phase
+    }
+
+    func finish() {
+        if terminal { print("") }
+    }
+}

@@ -26,8 +26,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product clif-mpi
 
+# Two MPI ranks, one per core; the result is bit-identical to one process.
 run: build
-	.build/release/clif-mpi train -dataset digits -model spiking_cnn_small -neuron CLIF \
+	mpirun -np 2 .build/release/clif-mpi train -dataset digits -model spiking_cnn_small -neuron CLIF \
 	  -b 64 -epochs 10 -T_max 10 -out_dir $(RUN_DIR)
 
 test: deps

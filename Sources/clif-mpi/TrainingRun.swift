@@ -27,7 +27,13 @@ struct TrainingRun {
     var effectiveTimeSteps: Int { activation == .relu ? 1 : arguments.T }
 
     /// The arguments as the original's `args.txt` shows them (`Namespace(…)`).
-    var namespaceText: String {
+    var namespaceText: String { namespace(includingResume: true) }
+
+    /// The arguments checkpoints record: without `resume`, so a resumed run
+    /// ends with the same bytes as an uninterrupted one.
+    var checkpointArguments: String { namespace(includingResume: false) }
+
+    func namespace(includingResume: Bool) -> String {
         let a = arguments
         let items: [(String, String)] = [
             ("T", "\(effectiveTimeSteps)"), ("T_max", "\(a.tMax)"), ("amp", a.amp ? "True" : "False"), ("b", "\(a.b)"),
@@ -37,7 +43,8 @@ struct TrainingRun {
             ("lr", "\(a.lr)"), ("lr_scheduler", "'\(a.lrScheduler)'"), ("model", "'\(a.model)'"), ("momentum", "\(a.momentum)"),
             ("mse_n_reg", a.mseNReg ? "True" : "False"), ("name", "'\(a.name)'"), ("neuron_model", "'\(a.neuronModel)'"),
             ("opt", "'\(a.opt)'"), ("out_dir", "'\(a.outDir)'"), ("pre_train", a.preTrain.map { "'\($0)'" } ?? "None"),
-            ("resume", a.resume.map { "'\($0)'" } ?? "None"), ("save_init", a.saveInit ? "True" : "False"),
+            ("resume", includingResume ? a.resume.map { "'\($0)'" } ?? "None" : "None"),
+            ("save_init", a.saveInit ? "True" : "False"),
             ("seed", "\(a.seed)"), ("step_size", "\(a.stepSize)"), ("surrogate", "'\(a.surrogate)'"), ("tau", "\(a.tau)"),
             ("weight_decay", "\(a.weightDecay)"),
         ]
@@ -90,15 +97,15 @@ struct TrainingRun {
         let folder = URL(fileURLWithPath: arguments.outDir).appendingPathComponent(runFolderName)
         if leader { try prepareFolder(folder) }
 
-        var state = TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0, arguments: namespaceText,
+        var state = TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0, arguments: checkpointArguments,
                                   model: arguments.model)
         if let resume = arguments.resume {
             guard let loaded = try load(resume, into: network, optimizer: optimizer, communicator) else {
                 throw RunError(description: "-resume \(resume): the file holds weights but no training state (epoch, step); use -pre_train to start from its weights")
             }
             state = loaded
-            state.arguments = namespaceText
-            say("start epoch: \(state.epoch), max test acc: \(state.maxTestAccuracy)")
+            state.arguments = checkpointArguments
+            say("start epoch: \(state.epoch)\(state.batchInEpoch > 0 ? " at batch \(state.batchInEpoch)" : ""), max test acc: \(state.maxTestAccuracy)")
         }
         if let preTrain = arguments.preTrain {
             let loaded = try load(preTrain, into: network, optimizer: nil, communicator)
@@ -147,6 +154,13 @@ struct TrainingRun {
             var line = "epoch=\(report.epoch), train_loss=\(report.trainLoss), train_acc=\(report.trainAcc), test_loss=\(report.testLoss), test_acc=\(report.testAcc), max_test_acc=\(report.maxTestAcc), total_time=\(String(format: "%.1f", total)), samples_per_s=\(String(format: "%.1f", report.samplesPerSecond))"
             if communicator.size > 1 { line += String(format: ", communication_share=%.3f", communication / report.seconds) }
             print(line)
+        }
+        trainer.onInterrupted = { state in
+            progress.finish()
+            guard leader else { return }
+            try Checkpoint.save(network: network, optimizer: optimizer, optimizerName: arguments.opt, state: state,
+                                to: folder.appendingPathComponent("checkpoint_latest.safetensors"))
+            print("stopped by --max-steps after step \(state.globalStep), in epoch \(state.epoch) at batch \(state.batchInEpoch); checkpoint_latest resumes there")
         }
         try trainer.run()
         say("max_test_acc=\(trainer.state.maxTestAccuracy), steps=\(trainer.state.globalStep), run folder \(folder.path)")

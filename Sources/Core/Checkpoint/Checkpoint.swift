@@ -4,6 +4,12 @@ import Foundation
 public struct TrainingState: Sendable, Equatable {
     /// Epochs completed (the next epoch to run is `epoch`).
     public var epoch: Int
+    /// Batches of epoch `epoch` already trained (0 at an epoch boundary):
+    /// a run stopped mid-epoch resumes at the next batch.
+    public var batchInEpoch: Int = 0
+    /// Running sums of the interrupted epoch's training figures (loss·n,
+    /// top-1 hits, top-5 hits, samples), so a resumed epoch reports the same.
+    public var epochSums: [Double] = [0, 0, 0, 0]
     /// Optimiser steps taken so far.
     public var globalStep: Int
     public var maxTestAccuracy: Double
@@ -62,6 +68,8 @@ public enum Checkpoint {
             "epoch": String(state.epoch),
             "global_step": String(state.globalStep),
             "max_test_acc": String(state.maxTestAccuracy),
+            "batch_in_epoch": String(state.batchInEpoch),
+            "epoch_sums": state.epochSums.map { String($0) }.joined(separator: ","),
             "args": state.arguments,
             "optimizer": optimizerName,
             "optimizer_scalars": scalars.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
@@ -157,7 +165,11 @@ public enum Checkpoint {
               let step = file.metadata["global_step"].flatMap(Int.init),
               let best = file.metadata["max_test_acc"].flatMap(Double.init)
         else { return nil }
-        return TrainingState(epoch: epoch, globalStep: step, maxTestAccuracy: best,
-                             arguments: file.metadata["args"] ?? "{}", model: file.metadata["model"] ?? "")
+        var state = TrainingState(epoch: epoch, globalStep: step, maxTestAccuracy: best,
+                                  arguments: file.metadata["args"] ?? "{}", model: file.metadata["model"] ?? "")
+        state.batchInEpoch = file.metadata["batch_in_epoch"].flatMap(Int.init) ?? 0
+        let sums = (file.metadata["epoch_sums"] ?? "").split(separator: ",").compactMap { Double($0) }
+        if sums.count == 4 { state.epochSums = sums }
+        return state
     }
 }

@@ -21,7 +21,8 @@ public enum DatasetCatalog {
         switch name {
         case "digits":
             let (train, test) = try Digits.load()
-            return LoadedDataset(name: name, train: train, test: test, normalization: .digits, augmentation: .none)
+            return LoadedDataset(name: name, train: train, test: test, normalization: .digits,
+                                 augmentation: Augmentation(cropPadding: 1))
         case "fashion_mnist", "mnist":
             // The Debian package's folder is the fallback for Fashion-MNIST.
             var directory = dataDirectory

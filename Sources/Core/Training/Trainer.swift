@@ -93,6 +93,9 @@ public final class Trainer {
     public var onStep: ((Int) throws -> Void)?
     /// Called after each epoch with its report, before the next one starts.
     public var onEpoch: ((EpochReport, TrainingState) throws -> Void)?
+    /// Called when `--max-steps` stops a run in the middle of an epoch, with
+    /// the state to resume from.
+    public var onInterrupted: ((TrainingState) throws -> Void)?
 
     public init(network: Network, dataset: LoadedDataset, options: TrainingOptions, optimizer: Optimizer,
                 reducer: BatchReducer = LocalReducer(), shard: Shard = Shard(), state: TrainingState) {
@@ -106,8 +109,13 @@ public final class Trainer {
     /// Runs the remaining epochs (from `state.epoch`).
     public func run() throws {
         while state.epoch < options.epochs && !stepLimitReached {
-            let report = try runEpoch(state.epoch)
+            guard let report = try runEpoch(state.epoch) else {
+                try onInterrupted?(state)
+                return
+            }
             state.epoch += 1
+            state.batchInEpoch = 0
+            state.epochSums = [0, 0, 0, 0]
             state.maxTestAccuracy = report.maxTestAcc
             try onEpoch?(report, state)
         }
@@ -118,7 +126,9 @@ public final class Trainer {
         reducer.sum(values.map { Float($0) }, chunks: 1, count: values.count).map { Double($0) }
     }
 
-    func runEpoch(_ epoch: Int) throws -> EpochReport {
+    /// Trains the rest of epoch `epoch` and evaluates; nil when the step
+    /// limit stops it before its last batch.
+    func runEpoch(_ epoch: Int) throws -> EpochReport? {
         let start = Date()
         let lr = options.schedule.rate(base: options.learningRate, epoch: epoch)
         optimizer.learningRate = lr
@@ -133,10 +143,16 @@ public final class Trainer {
             let local = indices.dropFirst(layouts[i].globalOffset).prefix(layouts[i].localBatch)
             return train.prepare(local, epoch: epoch)
         }
-        var lossSum = 0.0, hits = 0.0, top5 = 0.0, seen = 0.0
-        prefetcher.request(0)
-        for i in 0..<train.batchCount {
-            if stepLimitReached { break }
+        let sums = state.epochSums
+        var lossSum = sums[0], hits = sums[1], top5 = sums[2], seen = sums[3]
+        let first = state.batchInEpoch
+        if first < train.batchCount { prefetcher.request(first) }
+        for i in first..<train.batchCount {
+            if stepLimitReached {
+                state.batchInEpoch = i
+                state.epochSums = [lossSum, hits, top5, seen]
+                return nil
+            }
             if i + 1 < train.batchCount { prefetcher.request(i + 1) }
             let batch = prefetcher.take(i)
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,

@@ -1,0 +1,33 @@
+import Foundation
+import XCTest
+
+/// The promise of issue 4: the same bits for any rank count. Each run uses
+/// the same `-out_dir` string (the checkpoint records the arguments), one
+/// after the other.
+final class DeterminismTests: XCTestCase {
+    static let arguments = ["train", "-dataset", "digits", "-model", "spiking_cnn_small", "-neuron", "CLIF",
+                            "-b", "48", "-epochs", "1", "-T_max", "1", "--max-steps", "6", "-drop_rate", "0.2", "-T", "4"]
+
+    /// Checkpoint bytes of one run, by launcher.
+    func checkpoint(ranks: Int?, outDir: URL, extra: [String] = []) throws -> Data {
+        try? FileManager.default.removeItem(at: outDir)
+        let args = Self.arguments + ["-out_dir", outDir.path] + extra
+        let result = ranks.map { try? Tool.mpi($0, args) } ?? (try? Tool.run(try Tool.binary.path, args))
+        let r = try XCTUnwrap(result)
+        XCTAssertEqual(r.status, 0, "run with \(ranks.map { "\($0) ranks" } ?? "one plain process") failed:\n\(r.output)")
+        return try Data(contentsOf: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors"))
+    }
+
+    func testCheckpointsAreIdenticalForAnyRankCount() throws {
+        let outDir = try Tool.temporaryFolder("determinism")
+        let plain = try checkpoint(ranks: nil, outDir: outDir)
+        for ranks in [1, 2, 3, 4] {
+            let distributed = try checkpoint(ranks: ranks, outDir: outDir)
+            XCTAssertEqual(distributed, plain, "checkpoint of \(ranks) ranks differs from the plain process's")
+            print("determinism: \(ranks) ranks \(distributed == plain ? "identical" : "DIFFERENT") (\(distributed.count) bytes)")
+        }
+        // Worker threads do not change results either.
+        XCTAssertEqual(try checkpoint(ranks: nil, outDir: outDir, extra: ["--threads", "3"]).count, plain.count)
+        XCTAssertEqual(try checkpoint(ranks: nil, outDir: outDir, extra: ["--threads", "3"]), plain)
+    }
+}

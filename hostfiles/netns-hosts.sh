@@ -76,7 +76,8 @@ up() {
     local n=$1 k ns
     if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
         say "bridge $BRIDGE (no address in the root namespace)"
-        ip link add "$BRIDGE" type bridge
+        ip link add "$BRIDGE" type bridge \
+            || die "cannot create network bridge $BRIDGE (in a container, it needs CAP_NET_ADMIN)"
         ip link set "$BRIDGE" up
     fi
     add_namespace "$HEAD" "$HEAD_ADDRESS" clifvh

@@ -7,7 +7,7 @@ import XCTest
 /// Open MPI; skipped otherwise.
 final class MultiHostTests: XCTestCase {
     /// The whole test, both runs included, stops after this long.
-    static let budgetSeconds: TimeInterval = 0.6
+    static let budgetSeconds: TimeInterval = 110
 
     static let repository = URL(fileURLWithPath: #filePath)   // Tests/DistributedTests/MultiHostTests.swift
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -72,9 +72,10 @@ final class MultiHostTests: XCTestCase {
 
     // MARK: - Support
 
-    /// Root in a container without CAP_SYS_ADMIN cannot create namespaces.
+    /// Root in a container without CAP_NET_ADMIN / CAP_SYS_ADMIN cannot
+    /// create bridges or namespaces; netns-hosts.sh says so in these words.
     func skipIfNamespacesAreForbidden(_ output: String) throws {
-        if output.contains("cannot create network namespace") {
+        if output.contains("netns-hosts: error: cannot create network") {
             throw XCTSkip("netns-hosts.sh cannot create network namespaces here:\n\(output)")
         }
     }

@@ -16,7 +16,8 @@
 # takes the place of ssh and maps an address to its namespace.
 # The namespaces share the file system, so one binary and one -out_dir path serve
 # every host. Needs root and iproute2.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'say "failed (status $?): $BASH_COMMAND"' ERR
 
 readonly PREFIX=clifhost          # namespaces clifhost1…N
 readonly BRIDGE=clif-br0
@@ -175,7 +176,9 @@ main() {
     local verb=${1:-}
     shift || true
     case $verb in
-        up)   need_tools; hosts_arg "${1:-}"; take_lock; up "$1" ;;
+        up)   need_tools; hosts_arg "${1:-}"; take_lock
+              trap 'say "failed (status $?): $BASH_COMMAND; remove what was made with: $0 down"' ERR
+              up "$1" ;;
         down) need_tools; take_lock; down ;;
         run)  need_tools; hosts_arg "${1:-}"; take_lock; run "$@" ;;
         mpirun-command) hosts_arg "${1:-}"; mpirun_command "$1" | paste -sd' ' ;;

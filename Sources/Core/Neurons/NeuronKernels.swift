@@ -38,7 +38,7 @@
 // Measured (ad-hoc benchmark, one Zen 3 core shared with other jobs, best of 7; T = 6,
 // M = 2^20, elements = T·M; rectangle surrogate unless noted):
 //                      forward            backward
-//   LIF  fast          1.26 G el/s        0.96 G el/s     (memory-bound: ~25 GB/s)
+//   LIF  fast          1.26 G el/s        0.96 G el/s     (near memory bandwidth)
 //   LIF  reference     0.10 G el/s        0.08 G el/s
 //   CLIF fast          0.37 G el/s        0.35 G el/s     (sigmoid surrogate: 0.28)
 //   CLIF reference     0.028 G el/s       0.032 G el/s

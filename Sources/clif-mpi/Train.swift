@@ -58,7 +58,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimiser steps.") var maxSteps: Int?
     @Flag(name: .customLong("no-shuffle"), help: "Keep the training set in file order.") var noShuffle = false
     @Flag(name: .customLong("no-augment"), help: "Turn the train-time augmentation off.") var noAugment = false
-    @Option(name: .customLong("threads"), help: "Worker threads per process (default: the cores it may run on — one per rank under mpirun's default core binding). Results do not depend on it.") var threads: Int?
+    @Option(name: .customLong("threads"), help: "Worker threads per process (default: the cores its CPU affinity allows; with mpirun use --bind-to core for one per rank). Results do not depend on it.") var threads: Int?
     @Option(name: .customLong("check-every"), help: "Compare a hash of the parameters across ranks every N steps.") var checkEvery: Int = 50
 
     func validate() throws {

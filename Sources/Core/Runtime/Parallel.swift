@@ -23,8 +23,9 @@ public enum Parallel {
         Gemm.setThreads(1)
     }
 
-    /// Cores this process may run on: its CPU affinity (mpirun binds each
-    /// rank to one core by default), else the machine's core count.
+    /// Cores this process may run on: its CPU affinity (Open MPI 4 binds each
+    /// rank to a core for up to 2 ranks, to a socket above that; pass
+    /// `--bind-to core` or `--threads`), else the machine's core count.
     public static var availableCores: Int {
         // Linux reports the affinity mask in /proc/self/status ("Cpus_allowed: ff,ffffffff").
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

@@ -128,7 +128,11 @@ struct TrainingRun {
         let trainer = Trainer(network: network, dataset: data, options: options, optimizer: optimizer,
                               reducer: communicator.size > 1 ? reducer : LocalReducer(),
                               shard: Shard(rank: communicator.rank, size: communicator.size), state: state)
+        let fault = FaultInjection.fromEnvironment()
         trainer.onStep = { step in
+            if let fault, fault.rank == communicator.rank, fault.step == step {
+                throw RunError(description: "injected failure at step \(step) (CLIF_MPI_FAIL_AT)")
+            }
             guard step % arguments.checkEvery == 0 else { return }
             let divergent = ParameterHash.divergentRanks(network, communicator)
             guard divergent.isEmpty else {
@@ -257,3 +261,17 @@ final class ProgressDisplay {
         if terminal { print("") }
     }
 }
+
+/// A test hook: `CLIF_MPI_FAIL_AT=<rank>:<step>` makes that rank fail right
+/// after that optimiser step, to exercise the job-wide failure path.
+struct FaultInjection {
+    let rank: Int, step: Int
+
+    static func fromEnvironment() -> FaultInjection? {
+        guard let value = ProcessInfo.processInfo.environment["CLIF_MPI_FAIL_AT"] else { return nil }
+        let parts = value.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2 else { return nil }
+        return FaultInjection(rank: parts[0], step: parts[1])
+    }
+}
+

@@ -92,4 +92,50 @@ final class KernelReferenceTests: XCTestCase {
                                                   training: true, timeSteps: 4, seed: 7, step: 4))
         XCTAssertNotEqual(next.data, y.data)
     }
+
+    func testRowSumsMatchDoubleLoops() {
+        for count in [1, 7, 8, 9, 1023] {
+            let a = randomTensor([count], seed: UInt64(count)), b = randomTensor([count], seed: UInt64(count) + 1)
+            let sum = a.data.reduce(0.0) { $0 + Double($1) }
+            let squares = a.data.reduce(0.0) { $0 + Double($1 - 0.25) * Double($1 - 0.25) }
+            let products = zip(a.data, b.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1 - 0.5) }
+            a.withPointer { x in
+                b.withPointer { y in
+                    XCTAssertEqual(Double(RowSums.sum(x, count: count)), sum, accuracy: 1e-5 * Double(count))
+                    XCTAssertEqual(Double(RowSums.squaredDeviations(x, count: count, from: 0.25)), squares, accuracy: 1e-5 * Double(count))
+                    XCTAssertEqual(Double(RowSums.dot(x, y, count: count, shift: 0.5)), products, accuracy: 1e-5 * Double(count))
+                }
+            }
+        }
+    }
+
+    /// The 2×2 fast path of AvgPool2d equals the general window loop (an
+    /// adaptive pool with the same windows).
+    func testAveragePoolFastPathMatchesWindows() {
+        for size in [2, 7, 8, 9] {
+            let x = randomTensor([2, 3, 4, size, size], seed: UInt64(size))
+            let fast = AveragePool(.fixed(kernel: 2)).forward(x, context(batch: 3, timeSteps: 2))
+            let general = AveragePool(.adaptive(output: size / 2))
+            if size % 2 == 0 {
+                assertClose(fast, general.forward(x, context(batch: 3, timeSteps: 2)), tolerance: 1e-6, "avgpool2 fast path: \(size)")
+            }
+            XCTAssertEqual(fast.shape, [2, 3, 4, size / 2, size / 2])
+        }
+    }
+
+    /// Worker threads run whole chunks, so their number cannot change a bit.
+    func testWorkerCountDoesNotChangeResults() throws {
+        func step(workers: Int) throws -> [Float] {
+            Parallel.configure(workers: workers)
+            defer { Parallel.configure(workers: 1) }
+            let net = try ModelFactory.make(ModelSpec(name: "spiking_cnn_small", inChannels: 1, classes: 10, height: 8, width: 8,
+                                                      activation: .spiking(NeuronConfig(model: .clif, surrogate: .rectangle)),
+                                                      dropout: 0.2))
+            let x = randomTensor([16, 1, 8, 8], seed: 3).repeatedOverTime(3)
+            let ctx = StepContext(layout: .whole(batch: 16, chunkSize: 2), reducer: LocalReducer(), training: true, timeSteps: 3)
+            _ = TrainingStep.gradients(net, input: x, targets: .labels((0..<16).map { $0 % 10 }), loss: LossConfig(), context: ctx)
+            return net.parameters.gradients + net.buffers.values
+        }
+        XCTAssertEqual(try step(workers: 1), try step(workers: 3))
+    }
 }

@@ -35,8 +35,9 @@ final class ModelFixtureTests: XCTestCase {
                       weightDecay: Float(f.metadata["weight_decay"]!)!)
         let loss = LossConfig(lambda: Float(f.metadata["loss_lambda"]!)!, lossMeans: Float(f.metadata["loss_means"]!)!)
         for step in 0..<3 {
+            // Static images, as the original feeds them: the input layer computes one step.
             let ctx = StepContext(layout: .whole(batch: n, chunkSize: 2), reducer: LocalReducer(), training: true,
-                                  timeSteps: t, step: step)
+                                  timeSteps: t, step: step, staticInput: step != 1)
             let x = try f.required("x\(step)").repeatedOverTime(t)
             let labels = try f.required("y\(step)").data.map { Int($0) }
             let result = TrainingStep.gradients(net, input: x, targets: .labels(labels), loss: loss, context: ctx)

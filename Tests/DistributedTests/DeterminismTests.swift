@@ -30,4 +30,20 @@ final class DeterminismTests: XCTestCase {
         XCTAssertEqual(try checkpoint(ranks: nil, outDir: outDir, extra: ["--threads", "3"]).count, plain.count)
         XCTAssertEqual(try checkpoint(ranks: nil, outDir: outDir, extra: ["--threads", "3"]), plain)
     }
+
+    /// Stopped under one rank count and resumed under another, a run ends
+    /// with the plain process's bytes.
+    func testResumeUnderAnotherRankCount() throws {
+        let outDir = try Tool.temporaryFolder("resume-ranks")
+        let plain = try checkpoint(ranks: nil, outDir: outDir, extra: ["--max-steps", "40", "-epochs", "2", "-T_max", "2"])
+        _ = try checkpoint(ranks: 2, outDir: outDir, extra: ["--max-steps", "25", "-epochs", "2", "-T_max", "2"])
+        let saved = try Tool.temporaryFolder("resume-ranks-saved").appendingPathComponent("interrupted.safetensors")
+        try FileManager.default.copyItem(at: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors"), to: saved)
+        let args = Self.arguments + ["-out_dir", outDir.path, "--max-steps", "40", "-epochs", "2", "-T_max", "2", "-resume", saved.path]
+        let r = try Tool.mpi(3, args)
+        XCTAssertEqual(r.status, 0, r.output)
+        let resumed = try Data(contentsOf: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors"))
+        XCTAssertEqual(resumed, plain, "stopped with 2 ranks, resumed with 3: differs from the plain run")
+    }
 }
+

@@ -6,6 +6,7 @@
 /// ⌊i·in/out⌋ … ⌈(i+1)·in/out⌉ − 1 (which also up-samples inputs smaller
 /// than the output).
 public final class AveragePool: Layer {
+    public var profileKind: Profiler.Kind? { .pooling }
     public enum Kind: Sendable, Equatable {
         case fixed(kernel: Int)
         case adaptive(output: Int)
@@ -35,11 +36,25 @@ public final class AveragePool: Layer {
         inputShape = input.shape
         let rows = windows(size: input.shape[3]), columns = windows(size: input.shape[4])
         let h = input.shape[3], w = input.shape[4], planes = input.shape[0..<3].reduce(1, *)
-        var output = Tensor(zeros: outputShape(for: input.shape))
-        input.withPointer { x in
-            output.withMutablePointer { y in
+        let outPlane = rows.count * columns.count
+        return Tensor(shape: outputShape(for: input.shape)) { y in
+            input.withPointer { x in
+                if case .fixed(2) = kind {
+                    // The common 2×2 case without window bookkeeping.
+                    let oh = rows.count, ow = columns.count
+                    for plane in 0..<planes {
+                        let src = x + plane * h * w, dst = y + plane * outPlane
+                        for i in 0..<oh {
+                            let top = src + 2 * i * w, bottom = top + w
+                            for j in 0..<ow {
+                                dst[i * ow + j] = 0.25 * ((top[2 * j] + top[2 * j + 1]) + (bottom[2 * j] + bottom[2 * j + 1]))
+                            }
+                        }
+                    }
+                    return
+                }
                 for plane in 0..<planes {
-                    let src = x + plane * h * w, dst = y + plane * rows.count * columns.count
+                    let src = x + plane * h * w, dst = y + plane * outPlane
                     for (i, r) in rows.enumerated() {
                         for (j, c) in columns.enumerated() {
                             var sum: Float = 0
@@ -50,7 +65,6 @@ public final class AveragePool: Layer {
                 }
             }
         }
-        return output
     }
 
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {

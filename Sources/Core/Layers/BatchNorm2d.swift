@@ -10,6 +10,7 @@ import Foundation
 /// The statistics cover the global batch: partial sums per reduction chunk go
 /// through the step's `BatchReducer`.
 public final class BatchNorm2d: Layer {
+    public var profileKind: Profiler.Kind? { .batchNorm }
     public let channels: Int
     public let momentum: Float = 0.1
     public let epsilon: Float = 1e-5
@@ -37,27 +38,29 @@ public final class BatchNorm2d: Layer {
         return (shape[0], shape[1], shape.dropFirst(3).reduce(1, *))
     }
 
-    /// Per-chunk partial sums of `f(value, t, c)` over each chunk's samples and
-    /// pixels, `[chunks, T·C]` (accumulated in Double within a chunk).
+    /// Per-chunk partial sums over each chunk's samples and pixels, `[chunks, T·C]`:
+    /// of `x` when `mean` is nil, else of `(x − mean[t, c])²`. Each row of P
+    /// pixels is summed in fp32 (vectorised), rows are added in Double.
     private func chunkSums(_ x: UnsafePointer<Float>, shape: [Int], context: StepContext,
-                           _ f: (Float, Int) -> Double) -> [Float] {
+                           centredOn mean: [Float]? = nil) -> [Float] {
         let (t, n, p) = dimensions(shape)
         var partials = [Float](repeating: 0, count: context.layout.chunkCount * t * channels)
         partials.withUnsafeMutableBufferPointer { partials in
-          Parallel.forEach(context.chunks.count) { k in
-            let chunk = context.chunks[k]
-            for step in 0..<t {
-                for c in 0..<channels {
-                    let statistic = step * channels + c
-                    var sum: Double = 0
-                    for sample in chunk {
-                        let row = x + ((step * n + sample) * channels + c) * p
-                        for i in 0..<p { sum += f(row[i], statistic) }
+            Parallel.forEach(context.chunks.count) { k in
+                for step in 0..<t {
+                    for c in 0..<channels {
+                        let statistic = step * channels + c
+                        var sum: Double = 0
+                        for sample in context.chunks[k] {
+                            let row = x + ((step * n + sample) * channels + c) * p
+                            let rowSum = mean.map { RowSums.squaredDeviations(row, count: p, from: $0[statistic]) }
+                                ?? RowSums.sum(row, count: p)
+                            sum += Double(rowSum)
+                        }
+                        partials[k * t * channels + statistic] = Float(sum)
                     }
-                    partials[k * t * channels + statistic] = Float(sum)
                 }
             }
-          }
         }
         return partials
     }
@@ -72,12 +75,11 @@ public final class BatchNorm2d: Layer {
         var output = Tensor(zeros: input.shape)
         var mean = [Float](), invStd = [Float]()
         input.withPointer { x in
-            mean = context.reduce(chunkSums(x, shape: input.shape, context: context) { v, _ in Double(v) }, count: t * channels)
+            mean = context.reduce(chunkSums(x, shape: input.shape, context: context), count: t * channels)
                 .map { $0 / m }
             // Two passes: the variance from centred values, not E[x²] − E[x]².
-            let variance = context.reduce(chunkSums(x, shape: input.shape, context: context) { v, s in
-                let d = Double(v - mean[s]); return d * d
-            }, count: t * channels).map { $0 / m }
+            let variance = context.reduce(chunkSums(x, shape: input.shape, context: context, centredOn: mean),
+                                          count: t * channels).map { $0 / m }
             invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
             updateRunningStatistics(mean: mean, variance: variance, count: m, timeSteps: t)
             let gamma = Array(parameters.values[weight.range]), beta = Array(parameters.values[bias.range])
@@ -156,30 +158,30 @@ public final class BatchNorm2d: Layer {
         }
         let statistics = t * channels
         // Σ dy and Σ dy·x̂ per (t, c) over the global batch.
-        var partials = [Float](repeating: 0, count: context.layout.chunkCount * 2 * statistics)
+        let partials = ScratchBuffer(count: context.layout.chunkCount * 2 * statistics)
         saved.input.withPointer { x in
             gradOutput.withPointer { dy in
-                for (k, chunk) in context.chunks.enumerated() {
+                Parallel.forEach(context.chunks.count) { k in
+                    let chunk = context.chunks[k]
                     for step in 0..<t {
                         for c in 0..<channels {
                             let s = step * channels + c
                             var sumDy: Double = 0, sumDyXhat: Double = 0
+                            let mu = mean[s], inv = invStd[s]
                             for sample in chunk {
                                 let offset = ((step * n + sample) * channels + c) * p
-                                for i in 0..<p {
-                                    let g = Double(dy[offset + i])
-                                    sumDy += g
-                                    sumDyXhat += g * Double((x[offset + i] - mean[s]) * invStd[s])
-                                }
+                                // Rows in fp32 (vectorised), across rows in Double.
+                                sumDy += Double(RowSums.sum(dy + offset, count: p))
+                                sumDyXhat += Double(RowSums.dot(dy + offset, x + offset, count: p, shift: mu)) * Double(inv)
                             }
-                            partials[k * 2 * statistics + s] = Float(sumDy)
-                            partials[k * 2 * statistics + statistics + s] = Float(sumDyXhat)
+                            partials.pointer[k * 2 * statistics + s] = Float(sumDy)
+                            partials.pointer[k * 2 * statistics + statistics + s] = Float(sumDyXhat)
                         }
                     }
                 }
             }
         }
-        let sums = context.reduce(partials, count: 2 * statistics)
+        let sums = context.reduce(partials.array, count: 2 * statistics)
         let sumDy = Array(sums[0..<statistics]), sumDyXhat = Array(sums[statistics...])
         var gradGamma = [Float](repeating: 0, count: channels), gradBeta = gradGamma
         for step in 0..<t {

@@ -6,10 +6,15 @@
 /// (weights shared across time), as im2col + one GEMM per reduction chunk:
 /// `Y[O, B·P] = W[O, K] · col[K, B·P] (+ bias)`.
 public final class Conv2d: Layer {
+    public var profileKind: Profiler.Kind? { .convolution }
     public let inChannels: Int, outChannels: Int
     public let kernel: Int, stride: Int, padding: Int
     public let weight: StoreEntry
     public let bias: StoreEntry?
+    /// The network's first layer: its input needs no gradient, and with a
+    /// static input (`StepContext.staticInput`) it is computed for one time
+    /// step and copied to the others (its backward sums dY over time first).
+    public let isInputLayer: Bool
     private let store: ParameterStore
     private var savedInput: Tensor?
 
@@ -17,7 +22,8 @@ public final class Conv2d: Layer {
     /// gain); the bias defaults to PyTorch's U(±1/√fan_in).
     public init(_ builder: ModelBuilder, _ name: String, inChannels: Int, outChannels: Int,
                 kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
-                weightInit: Initializer = .kaimingNormalFanOut, biasInit: Initializer? = nil) {
+                weightInit: Initializer = .kaimingNormalFanOut, biasInit: Initializer? = nil, isInputLayer: Bool = false) {
+        self.isInputLayer = isInputLayer
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernel = kernel; self.stride = stride; self.padding = padding
         store = builder.parameters
@@ -46,18 +52,25 @@ public final class Conv2d: Layer {
         (0..<timeSteps).flatMap { t in chunk.map { t * batch + $0 } }
     }
 
+    /// Time steps the GEMMs cover: one when a static input repeats.
+    private func computedSteps(_ t: Int, _ context: StepContext) -> Int {
+        isInputLayer && context.staticInput ? 1 : t
+    }
+
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         let g = geometry(input.shape)
         let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
         let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
-        var output = Tensor(zeros: outputShape(for: input.shape))
+        Profiler.count(multiplyAdds: t * n * outChannels * g.patch * pixels)
         let biasValues = bias.map { Array(store.values[$0.range]) }
-        input.withPointer { x in
-            output.withMutablePointer { y in
+        // Every output value is written by the scatter below.
+        let output = Tensor(shape: outputShape(for: input.shape)) { y in
+            input.withPointer { x in
                 store.values.withUnsafeBufferPointer { params in
                     let w = params.baseAddress! + weight.offset
+                    let steps = computedSteps(t, context)
                     Parallel.forEach(context.chunks.count) { k in
-                        let chunkImages = images(of: context.chunks[k], timeSteps: t, batch: n)
+                        let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
                         let columns = chunkImages.count * pixels
                         let col = ScratchBuffer(count: g.patch * columns)
                         let product = ScratchBuffer(count: outChannels * columns)
@@ -67,13 +80,16 @@ public final class Conv2d: Layer {
                         }
                         Gemm.sgemm(m: outChannels, n: columns, k: g.patch, a: w, lda: g.patch,
                                    b: col.pointer, ldb: columns, c: product.pointer, ldc: columns)
-                        // Scatter [O, B·P] into [T, N, O, P], adding the bias.
+                        // Scatter [O, B·P] into [T, N, O, P], adding the bias (and
+                        // copying a static input's one step to every step).
                         for (j, image) in chunkImages.enumerated() {
                             for o in 0..<outChannels {
                                 let src = product.pointer + o * columns + j * pixels
-                                let dst = y + image * outImage + o * pixels
                                 let shift = biasValues?[o] ?? 0
-                                for p in 0..<pixels { dst[p] = src[p] + shift }
+                                for copy in Swift.stride(from: image, to: t * n, by: steps * n) {
+                                    let dst = y + copy * outImage + o * pixels
+                                    for p in 0..<pixels { dst[p] = src[p] + shift }
+                                }
                             }
                         }
                     }
@@ -93,23 +109,31 @@ public final class Conv2d: Layer {
         let weightCount = weight.count
         let partialCount = weightCount + (bias == nil ? 0 : outChannels)
         let partials = ScratchBuffer(count: context.layout.chunkCount * partialCount)
-        var gradInput = Tensor(zeros: input.shape)
+        let steps = computedSteps(t, context)
+        // Nothing consumes the network input's gradient: the input layer
+        // returns a one-element placeholder instead.
+        var gradInput = Tensor(zeros: isInputLayer ? [1] : input.shape)
         input.withPointer { x in
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
                     store.values.withUnsafeBufferPointer { params in
                         let w = params.baseAddress! + weight.offset
                         Parallel.forEach(context.chunks.count) { k in
-                            let chunkImages = images(of: context.chunks[k], timeSteps: t, batch: n)
+                            let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
                             let columns = chunkImages.count * pixels
                             let col = ScratchBuffer(count: g.patch * columns)
                             let gradProduct = ScratchBuffer(count: outChannels * columns)
                             let partial = partials.pointer + k * partialCount
-                            // Gather dY [T, N, O, P] into [O, B·P]; rebuild the columns.
+                            // Gather dY [T, N, O, P] into [O, B·P] (a static input's
+                            // copies summed in time order); rebuild the columns.
                             for (j, image) in chunkImages.enumerated() {
                                 for o in 0..<outChannels {
-                                    (gradProduct.pointer + o * columns + j * pixels)
-                                        .update(from: dy + image * outImage + o * pixels, count: pixels)
+                                    let dst = gradProduct.pointer + o * columns + j * pixels
+                                    dst.update(from: dy + image * outImage + o * pixels, count: pixels)
+                                    for copy in Swift.stride(from: image + steps * n, to: t * n, by: steps * n) {
+                                        let src = dy + copy * outImage + o * pixels
+                                        for p in 0..<pixels { dst[p] += src[p] }
+                                    }
                                 }
                                 Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
                                                image: x + image * inImage, geometry: g)
@@ -120,13 +144,11 @@ public final class Conv2d: Layer {
                                        c: partial, ldc: g.patch)
                             if bias != nil {
                                 for o in 0..<outChannels {
-                                    var sum: Float = 0
-                                    let row = gradProduct.pointer + o * columns
-                                    for j in 0..<columns { sum += row[j] }
-                                    partial[weightCount + o] = sum
+                                    partial[weightCount + o] = RowSums.sum(gradProduct.pointer + o * columns, count: columns)
                                 }
                             }
                             // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the chunk's images.
+                            guard !isInputLayer else { return }
                             Gemm.sgemm(transA: true, m: g.patch, n: columns, k: outChannels,
                                        a: w, lda: g.patch, b: gradProduct.pointer, ldb: columns,
                                        c: col.pointer, ldc: columns)

@@ -6,6 +6,7 @@
 /// global sample index, feature index), so any sharding of the batch gives
 /// the same masks.
 public final class Dropout: Layer {
+    public var profileKind: Profiler.Kind? { .other }
     public let probability: Float
     public let name: String
     private var mask: [Float]?

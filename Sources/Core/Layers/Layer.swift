@@ -11,9 +11,12 @@ public final class StepContext {
     /// (seed, step, layer, global sample index, feature).
     public let seed: UInt64
     public let step: Int
+    /// The network input is the same at every time step (direct encoding of
+    /// static images), so the input layer computes it once.
+    public let staticInput: Bool
 
     public init(layout: BatchLayout, reducer: BatchReducer, training: Bool, timeSteps: Int,
-                seed: UInt64 = 2022, step: Int = 0) {
+                seed: UInt64 = 2022, step: Int = 0, staticInput: Bool = false) {
         precondition(timeSteps > 0, "StepContext: timeSteps \(timeSteps)")
         self.layout = layout
         self.reducer = reducer
@@ -21,6 +24,7 @@ public final class StepContext {
         self.timeSteps = timeSteps
         self.seed = seed
         self.step = step
+        self.staticInput = staticInput
     }
 
     public var localBatch: Int { layout.localBatch }
@@ -39,4 +43,11 @@ public final class StepContext {
 public protocol Layer: AnyObject {
     func forward(_ input: Tensor, _ context: StepContext) -> Tensor
     func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor
+    /// What `Profiler` books this layer's time under; nil for containers,
+    /// whose inner layers are timed themselves.
+    var profileKind: Profiler.Kind? { get }
+}
+
+extension Layer {
+    public var profileKind: Profiler.Kind? { nil }
 }

@@ -4,6 +4,7 @@
 /// A fully connected layer over all time steps, `[T, N, I] → [T, N, O]`,
 /// one GEMM per reduction chunk on the chunk's T·c gathered rows.
 public final class Linear: Layer {
+    public var profileKind: Profiler.Kind? { .linear }
     public let inFeatures: Int, outFeatures: Int
     public let weight: StoreEntry, bias: StoreEntry
     private let store: ParameterStore
@@ -31,6 +32,7 @@ public final class Linear: Layer {
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         let (t, n) = check(input.shape)
         var output = Tensor(zeros: [t, n, outFeatures])
+        Profiler.count(multiplyAdds: t * n * outFeatures * inFeatures)
         let b = Array(store.values[bias.range])
         input.withPointer { x in
             output.withMutablePointer { y in

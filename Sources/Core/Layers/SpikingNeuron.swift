@@ -19,6 +19,7 @@ public enum Activation: Sendable, Equatable {
 /// learnable decay `w` (one scalar per layer, `k = sigmoid(w)`, initialised
 /// to `−ln(tau − 1)`) gets its gradient through the step's reducer.
 public final class SpikingNeuron: Layer {
+    public var profileKind: Profiler.Kind? { .neuron }
     public var config: NeuronConfig
     public let decayParameter: StoreEntry?
     private let store: ParameterStore
@@ -45,13 +46,17 @@ public final class SpikingNeuron: Layer {
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         let t = input.shape[0], n = input.shape[1]
-        let width = input.count / t, perSample = width / n
-        var spikes = Tensor(zeros: input.shape)
-        var charged = [Float](repeating: 0, count: input.count)
-        var memory: [Float]? = config.model == .clif ? [Float](repeating: 0, count: input.count) : nil
+        let width = t == 0 ? 0 : input.count / t, perSample = n == 0 ? 0 : width / n
+        // The membrane and memory traces are reused from step to step.
+        var charged = saved?.charged ?? []
+        var memory = saved?.memory
+        saved = nil
+        if charged.count != input.count { charged = [Float](repeating: 0, count: input.count) }
+        if config.model == .clif && memory?.count != input.count { memory = [Float](repeating: 0, count: input.count) }
+        if config.model != .clif { memory = nil }
         let k = decay
-        input.withPointer { x in
-            spikes.withMutablePointer { s in
+        let spikes = Tensor(shape: input.shape) { s in
+            input.withPointer { x in
                 charged.withUnsafeMutableBufferPointer { h in
                     withOptionalPointer(&memory) { m in
                         Parallel.forEach(context.chunks.count) { index in
@@ -65,16 +70,19 @@ public final class SpikingNeuron: Layer {
                 }
             }
         }
-        firingRate = spikes.count == 0 ? 0 : Double(spikes.data.reduce(0, +)) / Double(spikes.count)
-        if context.training { saved = (charged, memory, input.shape) }
+        firingRate = spikes.count == 0 ? 0 : Double(spikes.withPointer { RowSums.sum($0, count: spikes.count) }) / Double(spikes.count)
+        saved = (charged, memory, input.shape)
         return spikes
     }
 
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
-        guard var saved else { preconditionFailure("SpikingNeuron.backward without a training forward") }
+        guard var saved, saved.shape == gradOutput.shape else {
+            preconditionFailure("SpikingNeuron.backward without a matching training forward")
+        }
         self.saved = nil
+        defer { self.saved = saved }
         let t = saved.shape[0], n = saved.shape[1]
-        let width = gradOutput.count / t, perSample = width / n
+        let width = t == 0 ? 0 : gradOutput.count / t, perSample = n == 0 ? 0 : width / n
         var gradInput = Tensor(zeros: saved.shape)
         var partials = [Float](repeating: 0, count: context.layout.chunkCount)
         let k = decay
@@ -109,6 +117,7 @@ public final class SpikingNeuron: Layer {
 
 /// ReLU for the ANN baseline.
 public final class ReLU: Layer {
+    public var profileKind: Profiler.Kind? { .neuron }
     private var mask: [Bool] = []
 
     public init() {}

@@ -21,11 +21,17 @@ public final class Sequential: Layer {
     public func append(_ layer: Layer) { layers.append(layer) }
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
-        layers.reduce(input) { $1.forward($0, context) }
+        layers.reduce(input) { x, layer in
+            guard let kind = layer.profileKind else { return layer.forward(x, context) }
+            return Profiler.measure(kind) { layer.forward(x, context) }
+        }
     }
 
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
-        layers.reversed().reduce(gradOutput) { $1.backward($0, context) }
+        layers.reversed().reduce(gradOutput) { g, layer in
+            guard let kind = layer.profileKind else { return layer.backward(g, context) }
+            return Profiler.measure(kind) { layer.backward(g, context) }
+        }
     }
 }
 

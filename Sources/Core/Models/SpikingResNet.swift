@@ -72,7 +72,8 @@ public final class SpikingResNet: Network {
         }
         let b = ModelBuilder(seed: seed)
         let expansion = bottleneck ? 4 : 1
-        let body = Sequential([Conv2d(b, "conv1", inChannels: inChannels, outChannels: baseWidth, kernel: 3, padding: 1, bias: false)])
+        let body = Sequential([Conv2d(b, "conv1", inChannels: inChannels, outChannels: baseWidth, kernel: 3, padding: 1,
+                                      bias: false, isInputLayer: true)])
         var channels = baseWidth
         for (stage, count) in blocks.enumerated() {
             let width = baseWidth << stage

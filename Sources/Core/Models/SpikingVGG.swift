@@ -35,7 +35,7 @@ public final class SpikingVGG: Network {
                 for (i, fullWidth) in widths.enumerated() {
                     let width = fullWidth / widthDivisor
                     body.append(Conv2d(b, "\(4 * i)", inChannels: channels, outChannels: width, kernel: 3, padding: 1,
-                                       biasInit: .constant(0)))
+                                       biasInit: .constant(0), isInputLayer: s == 0 && i == 0))
                     body.append(BatchNorm2d(b, "\(4 * i + 1)", channels: width))
                     body.append(b.activation("\(4 * i + 2)", activation))
                     body.append(Dropout(b, "\(4 * i + 3)", probability: dropout))
@@ -97,7 +97,8 @@ public final class VGGSNN: Network {
                 let width = full / widthDivisor
                 b.scope("\(i)") {
                     b.scope("fwd") {
-                        body.append(Conv2d(b, "0", inChannels: channels, outChannels: width, kernel: 3, padding: 1))
+                        body.append(Conv2d(b, "0", inChannels: channels, outChannels: width, kernel: 3, padding: 1,
+                                           isInputLayer: i == 0))
                         body.append(BatchNorm2d(b, "1", channels: width))
                     }
                     body.append(b.activation("act", activation))
@@ -144,7 +145,7 @@ public final class SpikingSmallCNN: Network {
         let b = ModelBuilder(seed: seed)
         let body = Sequential()
         b.scope("features") {
-            body.append(Conv2d(b, "0", inChannels: inChannels, outChannels: 32, kernel: 3, padding: 1))
+            body.append(Conv2d(b, "0", inChannels: inChannels, outChannels: 32, kernel: 3, padding: 1, isInputLayer: true))
             body.append(BatchNorm2d(b, "1", channels: 32))
             body.append(b.activation("2", activation))
             body.append(AveragePool(.fixed(kernel: 2)))

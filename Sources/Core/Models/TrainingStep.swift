@@ -21,9 +21,11 @@ public enum TrainingStep {
         precondition(context.training, "TrainingStep.gradients needs a training context")
         network.parameters.zeroGradients()
         let logits = network.forward(input, context)
-        let (value, gradient) = Loss.evaluate(logits: logits, targets: targets, config: loss, context: context)
+        let (value, gradient) = Profiler.measure(.loss) {
+            Loss.evaluate(logits: logits, targets: targets, config: loss, context: context)
+        }
         network.backward(gradient, context)
-        context.reducer.finishPending()
+        Profiler.measure(.communication) { context.reducer.finishPending() }
         return StepResult(loss: value, logits: logits)
     }
 

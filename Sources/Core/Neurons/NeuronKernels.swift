@@ -365,6 +365,10 @@ private func sumInColumnOrder(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
 /// (zeros for t = 0, where `isFirst` also selects v_{-1} = v_r). gradV, gradM carry dL/dv_t,
 /// dL/dm_t in and dL/dv_{t-1}, dL/dm_{t-1} out; gradDecay accumulates dL/dk; sigmoidM holds
 /// σ(m_t) in and σ(m_{t-1}) out (CLIF).
+// Kept out of line: inlined into backwardColumns' closure inside the whole
+// Core module, LLVM left this loop scalar (CLIF backward 57 vs 350 M el/s,
+// `clif-mpi bench --neuron-kernels 1048576 -T 6`).
+@inline(never)
 private func backwardRow<Model: ModelKind, Reset: ResetKind, Grad: SurrogateKind>(
     _ model: Model.Type, _ reset: Reset.Type, _ surrogate: Grad.Type,
     _ gradInput: UnsafeMutablePointer<Float>, _ gradSpikes: UnsafePointer<Float>,

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import CRuntime
 
 /// How clif-mpi uses the cores of a process.
 ///
@@ -21,6 +22,12 @@ public enum Parallel {
         precondition(workers > 0, "Parallel.configure: workers \(workers)")
         workerCount = workers
         Gemm.setThreads(1)
+        // Activations of a step are tens of MB; above glibc's mmap threshold
+        // (at most 32 MB) every one is a fresh mmap whose pages the kernel
+        // faults in and zeroes again each step. Keeping them in the heap lets
+        // the next step reuse the same pages.
+        mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        mallopt(M_TRIM_THRESHOLD, 1 << 30)
     }
 
     /// Cores this process may run on: its CPU affinity (Open MPI 4 binds each

@@ -1,5 +1,7 @@
 /// A fixed-size fp32 work buffer with a stable address, for kernels that
 /// need temporary matrices (im2col columns, gathered gradients, partial sums).
+/// Its contents are undefined until written (no zeroing pass): every user
+/// writes each value before reading it.
 public final class ScratchBuffer {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
@@ -7,7 +9,6 @@ public final class ScratchBuffer {
     public init(count: Int) {
         self.count = count
         pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
     deinit { pointer.deallocate() }

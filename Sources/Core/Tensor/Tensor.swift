@@ -17,6 +17,17 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose values `initialize` writes, every one of them, without
+    /// zeroing the memory first.
+    public init(shape: [Int], initializingWith initialize: (UnsafeMutablePointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress { initialize(base) }
+            initialized = count
+        }
+    }
+
     public init(repeating value: Float, shape: [Int]) {
         self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
     }

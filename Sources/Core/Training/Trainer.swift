@@ -156,7 +156,8 @@ public final class Trainer {
             if i + 1 < train.batchCount { prefetcher.request(i + 1) }
             let batch = prefetcher.take(i)
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
-                                      timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep)
+                                      timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
+                                      staticInput: true)
             let result = TrainingStep.train(network, optimizer: optimizer,
                                             input: batch.images.repeatedOverTime(options.timeSteps),
                                             targets: .labels(batch.labels), loss: options.loss, context: context)
@@ -191,7 +192,7 @@ public final class Trainer {
             let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSize)
             let batch = test.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: options.timeSteps,
-                                      seed: options.seed, step: state.globalStep)
+                                      seed: options.seed, step: state.globalStep, staticInput: true)
             let result = TrainingStep.evaluate(network, input: batch.images.repeatedOverTime(options.timeSteps),
                                                targets: .labels(batch.labels), loss: options.loss, context: context)
             let local = Accuracy.hits(logits: result.logits, labels: batch.labels)

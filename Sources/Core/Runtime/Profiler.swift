@@ -1,0 +1,42 @@
+import Foundation
+
+/// Where a training step spends its time, by kind of work, for
+/// `clif-mpi bench`. Off unless `enabled`; layers time whole calls on the
+/// calling thread, so the shares add up to the step's wall time.
+public enum Profiler {
+    public enum Kind: String, CaseIterable, Sendable {
+        case convolution = "conv (im2col + GEMM)", linear = "linear (GEMM)", neuron = "neuron kernels"
+        case batchNorm = "BatchNorm", pooling = "pooling", loss = "loss", communication = "reduction/communication"
+        case other = "other"
+    }
+
+    nonisolated(unsafe) public static var enabled = false
+    nonisolated(unsafe) private static var seconds: [Kind: Double] = [:]
+
+    /// Times `body` under `kind` when profiling is on.
+    @inline(__always)
+    public static func measure<R>(_ kind: Kind, _ body: () throws -> R) rethrows -> R {
+        guard enabled else { return try body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { seconds[kind, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        return try body()
+    }
+
+    nonisolated(unsafe) private static var multiplyAdds: Double = 0
+
+    /// Records dense multiply-adds of a forward product (conv, linear).
+    @inline(__always)
+    public static func count(multiplyAdds n: Int) {
+        if enabled { multiplyAdds += Double(n) }
+    }
+
+    /// Seconds per kind since the last reset.
+    public static var totals: [Kind: Double] { seconds }
+    /// Dense forward multiply-adds since the last reset.
+    public static var forwardMultiplyAdds: Double { multiplyAdds }
+
+    public static func reset() {
+        seconds = [:]
+        multiplyAdds = 0
+    }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Core
+import Distributed
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time training steps (or inference) of a model on synthetic or real data.",
+        discussion: """
+        Prints samples/s, dense-equivalent GFLOP/s (3× the forward multiply-adds × 2 for a \
+        training step), the firing rate of every neuron layer, the share of step time per kind \
+        of work and the peak RSS. Under mpirun the batch is sharded as in training and the \
+        figures are for the whole job.
+        """)
+
+    @Option(name: .customLong("model"), help: "Model name (see `train --help`).") var model = "spiking_resnet18"
+    @Option(name: [.customLong("neuron"), .customLong("neuron_model", withSingleDash: true)], help: "LIF, CLIF, PLIF or relu.") var neuron = "CLIF"
+    @Option(name: .customShort("T"), help: "Time steps.") var T = 6
+    @Option(name: .customShort("b"), help: "Global batch size.") var b = 32
+    @Option(name: .customLong("input"), help: "Synthetic input shape CxHxW.") var input = "3x32x32"
+    @Option(name: .customLong("classes"), help: "Classes of the synthetic data.") var classes = 10
+    @Option(name: .customLong("dataset"), help: "Use the train split of a real dataset instead of synthetic data.") var dataset: String?
+    @Option(name: .customLong("data_dir", withSingleDash: true), help: "Dataset folder.") var dataDir = "./data"
+    @Option(name: .customLong("steps"), help: "Timed steps.") var steps = 5
+    @Option(name: .customLong("warmup"), help: "Untimed steps first.") var warmup = 1
+    @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
+    @Flag(name: .customLong("inference"), help: "Time evaluation forward passes instead of training steps.") var inference = false
+    @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
+
+    func validate() throws {
+        guard T > 0, b > 0, steps > 0, warmup >= 0 else { throw ValidationError("-T, -b, --steps must be positive") }
+        guard Activation(name: neuron) != nil else { throw ValidationError("--neuron \(neuron) is unknown") }
+        guard shape != nil else { throw ValidationError("--input \(input) is not CxHxW (e.g. 3x32x32)") }
+    }
+
+    var shape: [Int]? {
+        let parts = input.split(separator: "x").compactMap { Int($0) }
+        return parts.count == 3 && parts.allSatisfy({ $0 > 0 }) ? parts : nil
+    }
+
+    func run() throws {
+        let arguments = self
+        try Job.run { try arguments.measure(on: $0) }
+    }
+
+    func measure(on communicator: Communicator) throws {
+        Parallel.configure(workers: threads ?? Parallel.availableCores)
+        if let width = neuronKernels {
+            timeNeuronKernels(width: width)
+            return
+        }
+        let data: LoadedDataset
+        if let dataset {
+            data = try DatasetCatalog.load(dataset, dataDirectory: URL(fileURLWithPath: dataDir))
+        } else {
+            let s = shape!
+            let synthetic = DatasetCatalog.SyntheticShape(channels: s[0], height: s[1], width: s[2], classes: classes,
+                                                          train: b * (steps + warmup), test: b)
+            data = try DatasetCatalog.load("synthetic", dataDirectory: URL(fileURLWithPath: "."), synthetic: synthetic)
+        }
+        let activation = Activation(name: neuron)!
+        let timeSteps = activation == .relu ? 1 : T
+        let network = try ModelFactory.make(ModelSpec(name: model, inChannels: data.channels, classes: data.classes,
+                                                      height: data.height, width: data.width, activation: activation))
+        var options = TrainingOptions()
+        options.timeSteps = timeSteps
+        options.batchSize = b
+        let optimizer = try options.makeOptimizer()
+        let shard = Shard(rank: communicator.rank, size: communicator.size)
+        let distributed = DistributedReducer(communicator)
+        let reducer: BatchReducer = communicator.size > 1 ? distributed : LocalReducer()
+        let source = BatchSource(set: data.train, batchSize: b, normalization: data.normalization,
+                                 augmentation: .none, shuffle: false, seed: 1)
+        let order = source.order(epoch: 0)
+        var seconds = 0.0, samples = 0
+        for step in 0..<(warmup + steps) {
+            let indices = source.indices(of: step % source.batchCount, in: order)
+            let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSize)
+            let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
+            let context = StepContext(layout: layout, reducer: reducer, training: !inference, timeSteps: timeSteps,
+                                      step: step, staticInput: true)
+            let input = batch.images.repeatedOverTime(timeSteps)
+            if step == warmup {
+                communicator.barrier()
+                Profiler.reset()
+                Profiler.enabled = true
+                distributed.resetTimer()
+            }
+            let start = Date()
+            if inference {
+                _ = TrainingStep.evaluate(network, input: input, targets: .labels(batch.labels), loss: options.loss, context: context)
+            } else {
+                _ = TrainingStep.train(network, optimizer: optimizer, input: input, targets: .labels(batch.labels),
+                                       loss: options.loss, context: context)
+            }
+            if step >= warmup {
+                seconds += Date().timeIntervalSince(start)
+                samples += indices.count
+            }
+        }
+        Profiler.enabled = false
+        guard communicator.rank == 0 else { return }
+        let perSample = Profiler.forwardMultiplyAdds / Double(samples) * Double(communicator.size)
+        let flopsPerSample = 2 * perSample * (inference ? 1 : 3)
+        print("\(model) \(neuron) T=\(timeSteps) b=\(b) input \(data.channels)x\(data.height)x\(data.width), \(communicator.size) process(es) × \(Parallel.workers) worker(s), \(inference ? "inference" : "training")")
+        print(String(format: "samples/s: %.2f   step: %.3f s   dense-equivalent GFLOP/s: %.1f (%.2f GFLOP per sample)",
+                     Double(samples) / seconds, seconds / Double(steps), flopsPerSample * Double(samples) / seconds / 1e9,
+                     flopsPerSample / 1e9))
+        print(String(format: "communication share: %.3f (%.3f s waiting in collectives on rank 0)",
+                     distributed.communicationSeconds / seconds, distributed.communicationSeconds))
+        print("time share by kind of work (rank 0):")
+        let totals = Profiler.totals
+        let measured = totals.values.reduce(0, +)
+        for kind in Profiler.Kind.allCases {
+            let value = kind == .other ? (totals[.other] ?? 0) + max(0, seconds - measured) : (totals[kind] ?? 0)
+            if value > 0 { print(String(format: "  %-26@ %6.1f %%  %8.3f s", kind.rawValue as NSString, 100 * value / seconds, value)) }
+        }
+        print("firing rates (last step, rank 0):")
+        for (name, layer) in network.neurons { print(String(format: "  %-24@ %.3f", name as NSString, layer.firingRate)) }
+        print(String(format: "peak RSS: %.1f MB", Double(peakResidentBytes()) / 1e6))
+    }
+}
+
+extension Bench {
+    /// Forward and backward of every neuron model on one thread, elements/s.
+    func timeNeuronKernels(width: Int) {
+        var stream = RandomStream(seed: 1)
+        let count = T * width
+        let input = (0..<count).map { _ in 0.3 + 0.8 * stream.normal() }
+        let gradSpikes = (0..<count).map { _ in stream.normal() }
+        var spikes = [Float](repeating: 0, count: count), charged = spikes, memory = spikes, gradInput = spikes
+        for model in NeuronModel.allCases {
+            let config = NeuronConfig(model: model, surrogate: Surrogate(rawValue: "rectangle")!)
+            var forward = Double.infinity, backward = Double.infinity
+            spikes.withUnsafeMutableBufferPointer { s in
+                charged.withUnsafeMutableBufferPointer { h in
+                    memory.withUnsafeMutableBufferPointer { m in
+                        gradInput.withUnsafeMutableBufferPointer { dx in
+                            let mem = model == .clif ? m.baseAddress! : nil
+                            for _ in 0..<5 {
+                                var start = Date()
+                                NeuronKernels.forward(spikes: s.baseAddress!, charged: h.baseAddress!, memory: mem,
+                                                      input: input, timeSteps: T, width: width, columns: 0..<width,
+                                                      config: config, decay: 0.5)
+                                forward = min(forward, Date().timeIntervalSince(start))
+                                start = Date()
+                                _ = NeuronKernels.backward(gradInput: dx.baseAddress!, gradSpikes: gradSpikes,
+                                                           charged: h.baseAddress!, memory: mem.map { UnsafePointer($0) },
+                                                           timeSteps: T, width: width, columns: 0..<width,
+                                                           config: config, decay: 0.5)
+                                backward = min(backward, Date().timeIntervalSince(start))
+                            }
+                        }
+                    }
+                }
+            }
+            print(String(format: "%@ T=%d × %d: forward %.1f M el/s, backward %.1f M el/s", model.rawValue, T, width,
+                         Double(count) / forward / 1e6, Double(count) / backward / 1e6))
+        }
+    }
+}
+
+/// The process's peak resident set size (getrusage, kilobytes on Linux).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}

@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+
+/// When one rank fails, every rank stops soon, with a message naming the
+/// rank and the cause, a non-zero status, and the last checkpoint intact.
+final class FailureTests: XCTestCase {
+    let arguments = ["train", "-dataset", "digits", "-model", "spiking_cnn_small", "-neuron", "CLIF",
+                     "-b", "48", "-T", "2", "-epochs", "3", "-T_max", "3"]
+
+    func testAnErrorOnOneRankStopsTheJob() throws {
+        let out = try Tool.temporaryFolder("fail")
+        // One epoch of digits is 30 steps of 48: fail in the second epoch.
+        let r = try Tool.mpi(2, arguments + ["-out_dir", out.path], environment: ["CLIF_MPI_FAIL_AT": "1:40"], timeout: 120)
+        XCTAssertNotEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("Error on rank 1 of 2: injected failure at step 40"), r.output)
+        let checkpoint = try Tool.runFolder(out).appendingPathComponent("checkpoint_latest.safetensors")
+        XCTAssertNoThrow(try Data(contentsOf: checkpoint), "the first epoch's checkpoint must survive")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: Tool.runFolder(out).path).filter { $0.contains(".tmp") }
+        XCTAssertEqual(leftovers, [])
+        print("failure: job stopped \(String(format: "%.1f", r.seconds)) s after start")
+    }
+
+    func testKillingOneRankEndsTheJobQuickly() throws {
+        guard let mpirun = Tool.mpirun else { throw XCTSkip("mpirun is not installed") }
+        let out = try Tool.temporaryFolder("kill")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = ["-np", "2", "--oversubscribe", try Tool.binary.path] + arguments + ["-epochs", "50", "-out_dir", out.path]
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OMPI_MCA_pml"] = "ob1"
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Wait for the first checkpoint, then kill rank 1 with SIGKILL.
+        let deadline = Date().addingTimeInterval(60)
+        var checkpoint: URL?
+        while Date() < deadline, checkpoint == nil {
+            Thread.sleep(forTimeInterval: 0.2)
+            if let folder = try? Tool.runFolder(out) {
+                let file = folder.appendingPathComponent("checkpoint_latest.safetensors")
+                if FileManager.default.fileExists(atPath: file.path) { checkpoint = file }
+            }
+        }
+        let saved = try XCTUnwrap(checkpoint, "no checkpoint within 60 s")
+        let rank1 = try XCTUnwrap(Self.rankProcess(1), "rank 1's process not found")
+        kill(rank1, SIGKILL)
+        let killed = Date()
+        while process.isRunning && Date().timeIntervalSince(killed) < 15 { Thread.sleep(forTimeInterval: 0.1) }
+        let seconds = Date().timeIntervalSince(killed)
+        XCTAssertFalse(process.isRunning, "mpirun still running \(seconds) s after rank 1 was killed")
+        XCTAssertLessThan(seconds, 10)
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        // The checkpoint on disk is a whole one (it parses).
+        let data = try Data(contentsOf: saved)
+        XCTAssertGreaterThan(data.count, 8)
+        let headerLength = data.prefix(8).withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self)) }
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: data[8..<(8 + headerLength)]))
+        print("kill -9: job ended \(String(format: "%.1f", seconds)) s after rank 1 was killed")
+    }
+
+    /// The pid of the clif-mpi process that runs as `rank` (from its environment).
+    static func rankProcess(_ rank: Int) -> pid_t? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = pid_t(entry),
+                  let cmdline = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
+                  cmdline.hasPrefix("/") && cmdline.contains("clif-mpi\u{0}train"), !cmdline.contains("mpirun"),
+                  let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/environ"))
+            else { continue }
+            let variables = String(decoding: environ, as: UTF8.self).split(separator: "\u{0}")
+            if variables.contains(where: { $0 == "OMPI_COMM_WORLD_RANK=\(rank)" }) { return pid }
+        }
+        return nil
+    }
+}

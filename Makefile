@@ -3,7 +3,7 @@
 #   make test  — builds and runs the whole test suite
 # Both install the Debian packages they need first (apt-get, as root).
 
-APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev
+APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev iproute2
 SWIFT ?= swift
 RUN_DIR ?= runs
 
@@ -28,7 +28,7 @@ build: deps
 
 # Two MPI ranks, one per core; the result is bit-identical to one process.
 run: build
-	mpirun -np 2 .build/release/clif-mpi train -dataset digits -model spiking_cnn_small -neuron CLIF \
+	mpirun -np 2 --oversubscribe .build/release/clif-mpi train -dataset digits -model spiking_cnn_small -neuron CLIF \
 	  -b 64 -epochs 10 -T_max 10 -out_dir $(RUN_DIR)
 
 test: deps

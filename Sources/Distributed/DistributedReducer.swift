@@ -69,6 +69,12 @@ public final class DistributedReducer: BatchReducer {
         pending.append((request, fixed, count, exponentAgreed, deliver))
     }
 
+    public func shareFromFirstRank(_ values: inout [Float]) {
+        var bytes = values.withUnsafeBytes { [UInt8]($0) }
+        timed { communicator.broadcast(&bytes, root: 0) }
+        values = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
     public func finishPending() {
         for item in pending {
             timed { item.request.wait() }

@@ -48,7 +48,9 @@ struct TrainingRun {
             ("seed", "\(a.seed)"), ("step_size", "\(a.stepSize)"), ("surrogate", "'\(a.surrogate)'"), ("tau", "\(a.tau)"),
             ("weight_decay", "\(a.weightDecay)"),
         ]
-        return "Namespace(" + items.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
+        // clif-mpi's own option that changes the model is recorded too.
+        let extra = a.bn == "local" ? [("bn", "'local'")] : []
+        return "Namespace(" + (items + extra).map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
     }
 
     var options: TrainingOptions {
@@ -67,6 +69,7 @@ struct TrainingRun {
         o.maxSteps = a.maxSteps
         o.shuffle = !a.noShuffle
         o.augment = !a.noAugment
+        o.localBatchNorm = a.bn == "local"
         return o
     }
 

@@ -69,17 +69,30 @@ public final class BatchNorm2d: Layer {
         context.training ? trainingForward(input, context) : evaluationForward(input)
     }
 
+    /// Sums statistics partials over the batch the statistics cover: the
+    /// global batch, or this process's samples with `--bn local`.
+    private func statisticsSum(_ partials: [Float], count: Int, _ context: StepContext) -> [Float] {
+        context.localBatchNorm
+            ? LocalReducer().sum(partials, chunks: context.layout.chunkCount, count: count)
+            : context.reduce(partials, count: count)
+    }
+
+    /// Values behind each (t, c) statistic.
+    private func statisticsCount(pixels p: Int, _ context: StepContext) -> Float {
+        Float((context.localBatchNorm ? context.localBatch : context.layout.globalBatch) * p)
+    }
+
     private func trainingForward(_ input: Tensor, _ context: StepContext) -> Tensor {
         let (t, n, p) = dimensions(input.shape)
-        let m = Float(context.layout.globalBatch * p)
+        let m = statisticsCount(pixels: p, context)
         var output = Tensor(zeros: input.shape)
         var mean = [Float](), invStd = [Float]()
         input.withPointer { x in
-            mean = context.reduce(chunkSums(x, shape: input.shape, context: context), count: t * channels)
+            mean = statisticsSum(chunkSums(x, shape: input.shape, context: context), count: t * channels, context)
                 .map { $0 / m }
             // Two passes: the variance from centred values, not E[x²] − E[x]².
-            let variance = context.reduce(chunkSums(x, shape: input.shape, context: context, centredOn: mean),
-                                          count: t * channels).map { $0 / m }
+            let variance = statisticsSum(chunkSums(x, shape: input.shape, context: context, centredOn: mean),
+                                         count: t * channels, context).map { $0 / m }
             invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
             updateRunningStatistics(mean: mean, variance: variance, count: m, timeSteps: t)
             let gamma = Array(parameters.values[weight.range]), beta = Array(parameters.values[bias.range])
@@ -181,7 +194,7 @@ public final class BatchNorm2d: Layer {
                 }
             }
         }
-        let sums = context.reduce(partials.array, count: 2 * statistics)
+        let sums = statisticsSum(partials.array, count: 2 * statistics, context)
         let sumDy = Array(sums[0..<statistics]), sumDyXhat = Array(sums[statistics...])
         var gradGamma = [Float](repeating: 0, count: channels), gradBeta = gradGamma
         for step in 0..<t {
@@ -190,10 +203,20 @@ public final class BatchNorm2d: Layer {
                 gradBeta[c] += sumDy[step * channels + c]
             }
         }
-        gradGamma.withUnsafeBufferPointer { parameters.accumulateGradient(weight, $0.baseAddress!) }
-        gradBeta.withUnsafeBufferPointer { parameters.accumulateGradient(bias, $0.baseAddress!) }
+        if context.localBatchNorm {
+            // Local sums: γ and β gradients still add up over every process.
+            context.reducer.sumDeferred(gradGamma + gradBeta, chunks: 1, count: 2 * channels) { [parameters, weight, bias, channels] totals in
+                totals.withUnsafeBufferPointer {
+                    parameters.accumulateGradient(weight, $0.baseAddress!)
+                    parameters.accumulateGradient(bias, $0.baseAddress! + channels)
+                }
+            }
+        } else {
+            gradGamma.withUnsafeBufferPointer { parameters.accumulateGradient(weight, $0.baseAddress!) }
+            gradBeta.withUnsafeBufferPointer { parameters.accumulateGradient(bias, $0.baseAddress!) }
+        }
 
-        let m = Float(context.layout.globalBatch * p)
+        let m = statisticsCount(pixels: p, context)
         let gamma = Array(parameters.values[weight.range])
         var gradInput = Tensor(zeros: saved.input.shape)
         saved.input.withPointer { x in

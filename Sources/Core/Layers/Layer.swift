@@ -14,9 +14,12 @@ public final class StepContext {
     /// The network input is the same at every time step (direct encoding of
     /// static images), so the input layer computes it once.
     public let staticInput: Bool
+    /// BatchNorm normalises with each process's own batch statistics
+    /// (`--bn local`, like DDP without SyncBatchNorm) instead of the global batch's.
+    public let localBatchNorm: Bool
 
     public init(layout: BatchLayout, reducer: BatchReducer, training: Bool, timeSteps: Int,
-                seed: UInt64 = 2022, step: Int = 0, staticInput: Bool = false) {
+                seed: UInt64 = 2022, step: Int = 0, staticInput: Bool = false, localBatchNorm: Bool = false) {
         precondition(timeSteps > 0, "StepContext: timeSteps \(timeSteps)")
         self.layout = layout
         self.reducer = reducer
@@ -25,6 +28,7 @@ public final class StepContext {
         self.seed = seed
         self.step = step
         self.staticInput = staticInput
+        self.localBatchNorm = localBatchNorm
     }
 
     public var localBatch: Int { layout.localBatch }

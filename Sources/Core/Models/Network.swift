@@ -12,6 +12,37 @@ public protocol Network: AnyObject {
     func backward(_ gradLogits: Tensor, _ context: StepContext)
 }
 
+/// A network whose layers run in one `Sequential` (residual blocks are
+/// layers of their own). Models build their layers with a `ModelBuilder` and
+/// hand both here; `checkInput` states what input a model accepts.
+public class SequentialNetwork: Network {
+    public let parameters: ParameterStore
+    public let buffers: ParameterStore
+    public let neurons: [(name: String, layer: SpikingNeuron)]
+    let body: Sequential
+
+    init(_ builder: ModelBuilder, body: Sequential) {
+        self.body = body
+        parameters = builder.parameters
+        buffers = builder.buffers
+        neurons = builder.neurons
+    }
+
+    /// Stops with a clear message on an input the model cannot take.
+    func checkInput(_ input: Tensor) {
+        precondition(input.rank == 5, "expected a [T, N, C, H, W] input, got \(input.shape)")
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        checkInput(input)
+        return body.forward(input, context)
+    }
+
+    public func backward(_ gradLogits: Tensor, _ context: StepContext) {
+        _ = body.backward(gradLogits, context)
+    }
+}
+
 /// Layers applied in order; backward in reverse.
 public final class Sequential: Layer {
     public private(set) var layers: [Layer]

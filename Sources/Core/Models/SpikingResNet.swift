@@ -50,11 +50,7 @@ final class PreActivationBlock: Layer {
 /// `spiking_resnet18/34/50/101/152` of the original (CIFAR stem: 3×3 conv,
 /// no max-pool; head `bn1 → relu1 → AvgPool2d(4) → flatten → dropout → linear`,
 /// which fits 32×32 inputs only, as in the original).
-public final class SpikingResNet: Network {
-    public let parameters: ParameterStore
-    public let buffers: ParameterStore
-    public let neurons: [(name: String, layer: SpikingNeuron)]
-    private let body: Sequential
+public final class SpikingResNet: SequentialNetwork {
 
     /// Blocks per stage of each depth, and whether they are bottlenecks.
     public static let depths: [Int: (blocks: [Int], bottleneck: Bool)] = [
@@ -94,19 +90,11 @@ public final class SpikingResNet: Network {
         body.append(Flatten())
         body.append(Dropout(b, "drop", probability: dropout))
         body.append(Linear(b, "linear", inFeatures: channels, outFeatures: classes, biasInit: .constant(0)))
-        self.body = body
-        parameters = b.parameters
-        buffers = b.buffers
-        neurons = b.neurons
+        super.init(b, body: body)
     }
 
-    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+    override func checkInput(_ input: Tensor) {
         precondition(input.rank == 5 && input.shape[3] == 32 && input.shape[4] == 32,
                      "spiking_resnet needs 32×32 inputs (its AvgPool2d(4) head), got \(input.shape)")
-        return body.forward(input, context)
-    }
-
-    public func backward(_ gradLogits: Tensor, _ context: StepContext) {
-        _ = body.backward(gradLogits, context)
     }
 }

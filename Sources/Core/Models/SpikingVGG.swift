@@ -6,11 +6,7 @@
 /// `layerS.{4i}` conv, `.{4i+1}` BN, `.{4i+2}` neuron, `.{4i+3}` dropout), then
 /// AdaptiveAvgPool2d(7, 7) → flatten → `classifier.1` Linear(512·49, classes).
 /// Init: convs Kaiming-normal fan_out with bias 0; BN 1/0; Linear N(0, 0.01), bias 0.
-public final class SpikingVGG: Network {
-    public let parameters: ParameterStore
-    public let buffers: ParameterStore
-    public let neurons: [(name: String, layer: SpikingNeuron)]
-    private let body: Sequential
+public final class SpikingVGG: SequentialNetwork {
 
     /// Output channels of the convolutions of each stage.
     public static let configurations: [Int: [[Int]]] = [
@@ -50,20 +46,12 @@ public final class SpikingVGG: Network {
             body.append(Linear(b, "1", inFeatures: channels * 49, outFeatures: classes,
                                weightInit: .normal(std: 0.01), biasInit: .constant(0)))
         }
-        self.body = body
-        parameters = b.parameters
-        buffers = b.buffers
-        neurons = b.neurons
+        super.init(b, body: body)
     }
 
-    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+    override func checkInput(_ input: Tensor) {
         precondition(input.rank == 5 && input.shape[3] >= 32 && input.shape[4] >= 32,
                      "spiking_vgg needs inputs of at least 32×32 (five 2×2 poolings), got \(input.shape)")
-        return body.forward(input, context)
-    }
-
-    public func backward(_ gradLogits: Tensor, _ context: StepContext) {
-        _ = body.backward(gradLogits, context)
     }
 }
 
@@ -74,13 +62,9 @@ public final class SpikingVGG: Network {
 /// Kaiming-normal fan_out, everything else PyTorch's defaults.
 ///
 /// The original's `vggsnn` factory hands the dropout rate to the class under
-/// a name it does not read, so its dropout is always 0; `SpikingVGG.vggsnn`
-/// callers follow that (see `ModelFactory`).
-public final class VGGSNN: Network {
-    public let parameters: ParameterStore
-    public let buffers: ParameterStore
-    public let neurons: [(name: String, layer: SpikingNeuron)]
-    private let body: Sequential
+/// a name it does not read, so its dropout is always 0; `ModelFactory`
+/// follows that and builds `vggsnn` with dropout 0 whatever `-drop_rate` says.
+public final class VGGSNN: SequentialNetwork {
     public let inputSize: Int
 
     public init(inChannels: Int = 2, classes: Int = 10, inputSize: Int = 48, activation: Activation,
@@ -110,20 +94,12 @@ public final class VGGSNN: Network {
         body.append(Dropout(b, "drop", probability: dropout))
         let side = inputSize / 16
         body.append(Linear(b, "classifier", inFeatures: channels * side * side, outFeatures: classes))
-        self.body = body
-        parameters = b.parameters
-        buffers = b.buffers
-        neurons = b.neurons
+        super.init(b, body: body)
     }
 
-    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+    override func checkInput(_ input: Tensor) {
         precondition(input.rank == 5 && input.shape[3] == inputSize && input.shape[4] == inputSize,
                      "vggsnn was built for \(inputSize)×\(inputSize) inputs, got \(input.shape)")
-        return body.forward(input, context)
-    }
-
-    public func backward(_ gradLogits: Tensor, _ context: StepContext) {
-        _ = body.backward(gradLogits, context)
     }
 }
 
@@ -133,11 +109,7 @@ public final class VGGSNN: Network {
 /// dropout → `classifier` Linear(64·(H/4)·(W/4), classes). PyTorch equivalent:
 /// `nn.Sequential` of those modules; init as the VGGs (Kaiming-normal fan_out
 /// convs with PyTorch-default biases, default Linear).
-public final class SpikingSmallCNN: Network {
-    public let parameters: ParameterStore
-    public let buffers: ParameterStore
-    public let neurons: [(name: String, layer: SpikingNeuron)]
-    private let body: Sequential
+public final class SpikingSmallCNN: SequentialNetwork {
 
     public init(inChannels: Int = 1, classes: Int = 10, height: Int, width: Int, activation: Activation,
                 dropout: Float = 0, seed: UInt64 = 2022) {
@@ -157,17 +129,7 @@ public final class SpikingSmallCNN: Network {
         body.append(Flatten())
         body.append(Dropout(b, "drop", probability: dropout))
         body.append(Linear(b, "classifier", inFeatures: 64 * (height / 4) * (width / 4), outFeatures: classes))
-        self.body = body
-        parameters = b.parameters
-        buffers = b.buffers
-        neurons = b.neurons
+        super.init(b, body: body)
     }
 
-    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
-        body.forward(input, context)
-    }
-
-    public func backward(_ gradLogits: Tensor, _ context: StepContext) {
-        _ = body.backward(gradLogits, context)
-    }
 }

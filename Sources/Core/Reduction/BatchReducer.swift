@@ -16,6 +16,9 @@ public protocol BatchReducer: AnyObject {
 
     /// Completes every deferred sum.
     func finishPending()
+
+    /// Overwrites `values` on every process with the first process's.
+    func shareFromFirstRank(_ values: inout [Float])
 }
 
 extension BatchReducer {
@@ -24,6 +27,8 @@ extension BatchReducer {
     }
 
     public func finishPending() {}
+
+    public func shareFromFirstRank(_ values: inout [Float]) {}
 }
 
 /// The reducer of a single process that holds the whole batch.

@@ -17,6 +17,9 @@ public struct TrainingOptions: Sendable {
     public var maxSteps: Int?
     public var shuffle = true
     public var augment = true
+    /// `--bn local`: per-process BatchNorm statistics, running statistics
+    /// taken from the first process after every step (PyTorch DDP's default).
+    public var localBatchNorm = false
     /// Samples per reduction chunk (see `BatchLayout`); a function of the
     /// batch size only, never of the process count.
     public var chunkSize: Int { max(1, (batchSize + 15) / 16) }
@@ -157,10 +160,11 @@ public final class Trainer {
             let batch = prefetcher.take(i)
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
                                       timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
-                                      staticInput: true)
+                                      staticInput: true, localBatchNorm: options.localBatchNorm)
             let result = TrainingStep.train(network, optimizer: optimizer,
                                             input: batch.images.repeatedOverTime(options.timeSteps),
                                             targets: .labels(batch.labels), loss: options.loss, context: context)
+            if options.localBatchNorm { reducer.shareFromFirstRank(&network.buffers.values) }
             state.globalStep += 1
             try onStep?(state.globalStep)
             let local = Accuracy.hits(logits: result.logits, labels: batch.labels)

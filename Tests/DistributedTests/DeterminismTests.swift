@@ -57,5 +57,14 @@ final class DeterminismTests: XCTestCase {
         XCTAssertEqual(try checkpoint(ranks: 2, outDir: outDir, extra: ["--bn", "local", "--check-every", "1"]), local,
                        "--bn local must still be reproducible for a given rank count")
     }
+
+    /// With -b 35 the last training batch of digits holds 2 samples, one
+    /// chunk: two of three ranks hold nothing of it and still take part.
+    func testRanksWithoutSamplesInASmallLastBatch() throws {
+        let outDir = try Tool.temporaryFolder("small-batch")
+        let extra = ["-b", "35", "--max-steps", "45"]
+        let plain = try checkpoint(ranks: nil, outDir: outDir, extra: extra)
+        XCTAssertEqual(try checkpoint(ranks: 3, outDir: outDir, extra: extra), plain)
+    }
 }
 

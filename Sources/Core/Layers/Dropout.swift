@@ -18,7 +18,7 @@ public final class Dropout: Layer {
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
-        guard context.training, probability > 0 else { mask = nil; return input }
+        guard context.training, probability > 0, input.count > 0 else { mask = nil; return input }
         let t = input.shape[0], n = input.shape[1], features = input.count / (t * n)
         let keep = 1 / (1 - probability)
         var m = [Float](repeating: 0, count: n * features)

@@ -74,7 +74,7 @@ public final class Flatten: Layer {
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         shape = input.shape
-        return input.reshaped([input.shape[0], input.shape[1], input.count / (input.shape[0] * input.shape[1])])
+        return input.reshaped([input.shape[0], input.shape[1], input.shape.dropFirst(2).reduce(1, *)])
     }
 
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {

@@ -12,8 +12,10 @@ public struct BatchLayout: Sendable, Equatable {
     /// Position in the global batch of this process's first sample.
     public let globalOffset: Int
 
+    /// A process may hold no chunk of a batch (a last, small batch split over
+    /// many processes): it still takes part in every reduction, with nothing
+    /// of its own to add.
     public init(chunks: [Range<Int>], globalBatch: Int, globalOffset: Int) {
-        precondition(!chunks.isEmpty, "BatchLayout: no chunks")
         var next = 0
         for c in chunks {
             precondition(c.lowerBound == next && !c.isEmpty,
@@ -41,6 +43,6 @@ public struct BatchLayout: Sendable, Equatable {
     }
 
     /// Samples held here.
-    public var localBatch: Int { chunks.last!.upperBound }
+    public var localBatch: Int { chunks.last?.upperBound ?? 0 }
     public var chunkCount: Int { chunks.count }
 }

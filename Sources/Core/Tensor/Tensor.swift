@@ -40,16 +40,22 @@ public struct Tensor: Sendable, Equatable {
         Tensor(shape: newShape, data: data)
     }
 
-    /// Runs `body` with a pointer to the values.
+    /// Runs `body` with a pointer to the values. An empty tensor (a process
+    /// holding no sample of a batch) passes a valid pointer to nothing.
     @inlinable
     public func withPointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
-        try data.withUnsafeBufferPointer { try body($0.baseAddress!) }
+        guard !data.isEmpty else { return try [Float(0)].withUnsafeBufferPointer { try body($0.baseAddress!) } }
+        return try data.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
     /// Runs `body` with a mutable pointer to the values.
     @inlinable
     public mutating func withMutablePointer<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        try data.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+        guard !data.isEmpty else {
+            var none: [Float] = [0]
+            return try none.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+        }
+        return try data.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
     }
 }
 

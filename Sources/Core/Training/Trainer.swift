@@ -44,11 +44,12 @@ public struct Shard: Sendable, Equatable {
     }
 
     /// The layout of a global batch of `batch` samples cut into chunks of
-    /// `chunkSize`: this process takes a contiguous run of whole chunks.
+    /// `chunkSize`: this process takes a contiguous run of whole chunks
+    /// (none when the batch has fewer chunks than there are processes).
     public func layout(batch: Int, chunkSize: Int) -> BatchLayout {
         let all = BatchLayout.chunkRanges(batch: batch, chunkSize: chunkSize)
-        precondition(all.count >= size, "Shard: a batch of \(batch) has \(all.count) chunks of \(chunkSize), fewer than \(size) processes")
         let first = rank * all.count / size, end = (rank + 1) * all.count / size
+        guard first < end else { return BatchLayout(chunks: [], globalBatch: batch, globalOffset: batch) }
         let offset = all[first].lowerBound
         return BatchLayout(chunks: all[first..<end].map { ($0.lowerBound - offset)..<($0.upperBound - offset) },
                            globalBatch: batch, globalOffset: offset)

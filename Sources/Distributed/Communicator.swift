@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// The collective operations clif-mpi needs from a group of processes.
 /// `SingleProcess` is the group of one; `MPICommunicator` wraps Open MPI.
@@ -41,6 +42,3 @@ public final class SingleProcess: Communicator {
     final class Completed: PendingReduction { func wait() {} }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -103,7 +103,7 @@ struct TrainingRun {
         var state = TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0, arguments: checkpointArguments,
                                   model: arguments.model)
         if let resume = arguments.resume {
-            guard let loaded = try load(resume, into: network, optimizer: optimizer, communicator) else {
+            guard let loaded = try loadCheckpoint(resume, into: network, optimizer: optimizer, communicator) else {
                 throw RunError(description: "-resume \(resume): the file holds weights but no training state (epoch, step); use -pre_train to start from its weights")
             }
             state = loaded
@@ -111,7 +111,7 @@ struct TrainingRun {
             say("start epoch: \(state.epoch)\(state.batchInEpoch > 0 ? " at batch \(state.batchInEpoch)" : ""), max test acc: \(state.maxTestAccuracy)")
         }
         if let preTrain = arguments.preTrain {
-            let loaded = try load(preTrain, into: network, optimizer: nil, communicator)
+            let loaded = try loadCheckpoint(preTrain, into: network, optimizer: nil, communicator)
             say("use pre-trained model, max test acc: \(loaded?.maxTestAccuracy ?? 0)")
         }
         let divergent = ParameterHash.divergentRanks(network, communicator)
@@ -181,30 +181,6 @@ struct TrainingRun {
         }
         guard FileManager.default.isWritableFile(atPath: folder.path) else {
             throw RunError(description: "-out_dir \(arguments.outDir): \(folder.path) is not writable")
-        }
-    }
-
-    /// Rank 0 reads the checkpoint and sends its bytes to every rank, so the
-    /// hosts need no shared file system.
-    func load(_ path: String, into network: Network, optimizer: Optimizer?,
-              _ communicator: Communicator) throws -> TrainingState? {
-        var bytes: [UInt8] = []
-        var readError = ""
-        if communicator.rank == 0 {
-            do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-                readError = "cannot read checkpoint \(path): \(error.localizedDescription)"
-            }
-        }
-        var failed: [UInt8] = Array(readError.utf8)
-        communicator.broadcast(&failed, root: 0)
-        guard failed.isEmpty else { throw RunError(description: String(decoding: failed, as: UTF8.self)) }
-        communicator.broadcast(&bytes, root: 0)
-        do {
-            return try Checkpoint.load(Data(bytes), name: path, into: network, optimizer: optimizer)
-        } catch let error as CheckpointError {
-            throw RunError(description: error.description)
-        } catch let error as SafeTensorsError {
-            throw RunError(description: error.description)
         }
     }
 }

@@ -36,6 +36,12 @@ public struct BatchLayout: Sendable, Equatable {
                     globalBatch: batch, globalOffset: 0)
     }
 
+    /// clif-mpi's chunk size for a global batch size: 16 chunks per full
+    /// batch. A function of the batch size alone, never of the process count.
+    public static func chunkSize(forBatchSize batchSize: Int) -> Int {
+        max(1, (batchSize + 15) / 16)
+    }
+
     /// The chunk ranges of a global batch.
     public static func chunkRanges(batch: Int, chunkSize: Int) -> [Range<Int>] {
         precondition(batch > 0 && chunkSize > 0, "BatchLayout: batch \(batch), chunk size \(chunkSize)")

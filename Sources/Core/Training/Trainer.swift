@@ -22,7 +22,7 @@ public struct TrainingOptions: Sendable {
     public var localBatchNorm = false
     /// Samples per reduction chunk (see `BatchLayout`); a function of the
     /// batch size only, never of the process count.
-    public var chunkSize: Int { max(1, (batchSize + 15) / 16) }
+    public var chunkSize: Int { BatchLayout.chunkSize(forBatchSize: batchSize) }
 
     public init() {}
 
@@ -188,26 +188,13 @@ public final class Trainer {
 
     /// Loss, top-1 and top-5 (fractions) over the whole test set.
     public func evaluate(epoch: Int = 0, start: Date = Date()) -> (loss: Double, top1: Double, top5: Double) {
-        let test = BatchSource(set: dataset.test, batchSize: options.batchSize, normalization: dataset.normalization,
-                               augmentation: .none, shuffle: false, seed: options.seed)
-        let order = test.order(epoch: 0)
-        var lossSum = 0.0, hits = 0.0, top5 = 0.0, seen = 0.0
-        for i in 0..<test.batchCount {
-            let indices = test.indices(of: i, in: order)
-            let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSize)
-            let batch = test.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
-            let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: options.timeSteps,
-                                      seed: options.seed, step: state.globalStep, staticInput: true)
-            let result = TrainingStep.evaluate(network, input: batch.images.repeatedOverTime(options.timeSteps),
-                                               targets: .labels(batch.labels), loss: options.loss, context: context)
-            let local = Accuracy.hits(logits: result.logits, labels: batch.labels)
-            let counts = globalSum([Double(local.top1), Double(local.top5)])
-            let n = Double(indices.count)
-            lossSum += Double(result.loss) * n; hits += counts[0]; top5 += counts[1]; seen += n
-            onBatch?(BatchProgress(phase: "test", epoch: epoch, batch: i + 1, batches: test.batchCount,
-                                   loss: lossSum / seen, top1: 100 * hits / seen, top5: 100 * top5 / seen,
-                                   elapsed: Date().timeIntervalSince(start)))
+        let result = Evaluation.run(network, on: dataset.test, normalization: dataset.normalization,
+                                    batchSize: options.batchSize, timeSteps: options.timeSteps, loss: options.loss,
+                                    shard: shard, reducer: reducer) { batch, batches, running in
+            self.onBatch?(BatchProgress(phase: "test", epoch: epoch, batch: batch, batches: batches,
+                                        loss: running.loss, top1: 100 * running.top1, top5: 100 * running.top5,
+                                        elapsed: Date().timeIntervalSince(start)))
         }
-        return (lossSum / max(seen, 1), hits / max(seen, 1), top5 / max(seen, 1))
+        return (result.loss, result.top1, result.top5)
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Evaluation of a network over a whole split, sharded like training: each
+/// process computes its chunks of every batch, and the totals are exact.
+public enum Evaluation {
+    public struct Result: Sendable {
+        public var loss: Double, top1: Double, top5: Double
+        public var samples: Int
+        public var seconds: Double
+        public var samplesPerSecond: Double { seconds > 0 ? Double(samples) / seconds : 0 }
+    }
+
+    /// Runs `network` in eval mode over `set` in file order; `progress` gets
+    /// (batch, batches, running result) after every batch.
+    public static func run(_ network: Network, on set: ImageSet, normalization: Normalization, batchSize: Int,
+                           timeSteps: Int, loss: LossConfig = LossConfig(), shard: Shard = Shard(),
+                           reducer: BatchReducer = LocalReducer(),
+                           progress: ((Int, Int, Result) -> Void)? = nil) -> Result {
+        let start = Date()
+        let source = BatchSource(set: set, batchSize: batchSize, normalization: normalization,
+                                 augmentation: .none, shuffle: false, seed: 0)
+        let order = source.order(epoch: 0)
+        let chunkSize = BatchLayout.chunkSize(forBatchSize: batchSize)
+        var lossSum = 0.0, hits = 0.0, top5 = 0.0, seen = 0
+        var result = Result(loss: 0, top1: 0, top5: 0, samples: 0, seconds: 0)
+        for i in 0..<source.batchCount {
+            let indices = source.indices(of: i, in: order)
+            let layout = shard.layout(batch: indices.count, chunkSize: chunkSize)
+            let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
+            let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: timeSteps,
+                                      staticInput: true)
+            let step = TrainingStep.evaluate(network, input: batch.images.repeatedOverTime(timeSteps),
+                                             targets: .labels(batch.labels), loss: loss, context: context)
+            let local = Accuracy.hits(logits: step.logits, labels: batch.labels)
+            // Hit counts are integers: the exact reducer adds them without rounding.
+            let counts = reducer.sum([Float(local.top1), Float(local.top5)], chunks: 1, count: 2)
+            lossSum += Double(step.loss) * Double(indices.count)
+            hits += Double(counts[0]); top5 += Double(counts[1]); seen += indices.count
+            result = Result(loss: lossSum / Double(seen), top1: hits / Double(seen), top5: top5 / Double(seen),
+                            samples: seen, seconds: Date().timeIntervalSince(start))
+            progress?(i + 1, source.batchCount, result)
+        }
+        return result
+    }
+}

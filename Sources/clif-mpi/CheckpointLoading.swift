@@ -1,0 +1,28 @@
+import Core
+import Distributed
+import Foundation
+
+/// Loads a checkpoint into `network` (and `optimizer`): rank 0 reads the
+/// file and sends its bytes to every rank, so the hosts need no shared file
+/// system.
+func loadCheckpoint(_ path: String, into network: Network, optimizer: Optimizer?,
+                    _ communicator: Communicator) throws -> TrainingState? {
+    var bytes: [UInt8] = []
+    var readError = ""
+    if communicator.rank == 0 {
+        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            readError = "cannot read checkpoint \(path): \(error.localizedDescription)"
+        }
+    }
+    var failed: [UInt8] = Array(readError.utf8)
+    communicator.broadcast(&failed, root: 0)
+    guard failed.isEmpty else { throw RunError(description: String(decoding: failed, as: UTF8.self)) }
+    communicator.broadcast(&bytes, root: 0)
+    do {
+        return try Checkpoint.load(Data(bytes), name: path, into: network, optimizer: optimizer)
+    } catch let error as CheckpointError {
+        throw RunError(description: error.description)
+    } catch let error as SafeTensorsError {
+        throw RunError(description: error.description)
+    }
+}

@@ -70,6 +70,7 @@ struct TrainingRun {
         o.shuffle = !a.noShuffle
         o.augment = !a.noAugment
         o.localBatchNorm = a.bn == "local"
+        o.skipNonFiniteSteps = a.onNan == "skip"
         return o
     }
 
@@ -142,6 +143,9 @@ struct TrainingRun {
                 throw RunError(description: "after step \(step) the parameters of ranks \(divergent) differ from rank 0's; stopping (the last checkpoint is intact)")
             }
         }
+        trainer.onSkippedStep = { message in
+            if leader { print("skipped a step with non-finite values (--on-nan skip) at \(message)") }
+        }
         let logs = leader ? try RunLogs(folder: folder) : nil
         let progress = ProgressDisplay()
         if leader { trainer.onBatch = { progress.show($0) } }
@@ -203,6 +207,9 @@ final class RunLogs {
     func record(_ report: EpochReport) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // A diverged run still gets its line: NaN and infinities as strings.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity",
+                                                                      negativeInfinity: "-Infinity", nan: "NaN")
         try metrics.write(contentsOf: encoder.encode(report) + Data("\n".utf8))
         for (tag, value) in [("train_loss", report.trainLoss), ("train_acc", report.trainAcc),
                              ("test_loss", report.testLoss), ("test_acc", report.testAcc)] {

@@ -106,4 +106,21 @@ final class TrainCommandTests: XCTestCase {
         let metrics = try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertTrue(metrics.contains("\"epoch\":1"), metrics)
     }
+
+    /// A diverging run stops at the step where NaN appears (or skips it).
+    func testNonFiniteStepsStopOrAreSkipped() throws {
+        let out = try Tool.temporaryFolder("nan")
+        let diverging = small + ["-lr", "1e30", "-epochs", "1", "-T_max", "1"]
+        let stopped = try train(diverging, outDir: out)
+        XCTAssertNotEqual(stopped.status, 0)
+        XCTAssertTrue(stopped.output.contains("non-finite values at step 2 (epoch 0, batch 2): loss nan; first non-finite gradient in features.0.weight"),
+                      stopped.output)
+        let sharded = try Tool.mpi(2, ["train"] + diverging + ["-out_dir", out.path])
+        XCTAssertNotEqual(sharded.status, 0)
+        XCTAssertTrue(sharded.output.contains("non-finite values at step 2"), sharded.output)
+        let skipped = try train(diverging + ["--on-nan", "skip"], outDir: out)
+        XCTAssertEqual(skipped.status, 0, skipped.output)
+        XCTAssertTrue(skipped.output.contains("skipped a step with non-finite values (--on-nan skip) at step 2"), skipped.output)
+    }
 }
+

@@ -20,6 +20,9 @@ public struct TrainingOptions: Sendable {
     /// `--bn local`: per-process BatchNorm statistics, running statistics
     /// taken from the first process after every step (PyTorch DDP's default).
     public var localBatchNorm = false
+    /// What a NaN or infinity in the loss or the gradients does: stop the
+    /// run (default) or skip that step (`--on-nan skip`).
+    public var skipNonFiniteSteps = false
     /// Samples per reduction chunk (see `BatchLayout`); a function of the
     /// batch size only, never of the process count.
     public var chunkSize: Int { BatchLayout.chunkSize(forBatchSize: batchSize) }
@@ -97,6 +100,8 @@ public final class Trainer {
     public var onStep: ((Int) throws -> Void)?
     /// Called after each epoch with its report, before the next one starts.
     public var onEpoch: ((EpochReport, TrainingState) throws -> Void)?
+    /// Called when a step with non-finite values is skipped (`skipNonFiniteSteps`).
+    public var onSkippedStep: ((String) -> Void)?
     /// Called when `--max-steps` stops a run in the middle of an epoch, with
     /// the state to resume from.
     public var onInterrupted: ((TrainingState) throws -> Void)?
@@ -162,12 +167,25 @@ public final class Trainer {
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
                                       timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
                                       staticInput: true, localBatchNorm: options.localBatchNorm)
-            let result = TrainingStep.train(network, optimizer: optimizer,
-                                            input: batch.images.repeatedOverTime(options.timeSteps),
-                                            targets: .labels(batch.labels), loss: options.loss, context: context)
+            let buffersBefore = options.skipNonFiniteSteps ? network.buffers.values : []
+            let result = TrainingStep.gradients(network, input: batch.images.repeatedOverTime(options.timeSteps),
+                                                targets: .labels(batch.labels), loss: options.loss, context: context)
+            // Totals are global (a NaN anywhere reaches every rank through the
+            // exact reducer), so every rank takes the same branch.
+            let problem = NonFinite.find(loss: result.loss, in: network)
+            if let problem {
+                let message = "step \(state.globalStep + 1) (epoch \(epoch), batch \(i + 1)): \(problem)"
+                guard options.skipNonFiniteSteps else { throw TrainingError(description: "non-finite values at " + message) }
+                network.buffers.values = buffersBefore
+                onSkippedStep?(message)
+            } else {
+                optimizer.step(parameters: &network.parameters.values, gradients: network.parameters.gradients)
+            }
             if options.localBatchNorm { reducer.shareFromFirstRank(&network.buffers.values) }
             state.globalStep += 1
             try onStep?(state.globalStep)
+            // A skipped step does not count in the epoch's training figures.
+            guard problem == nil else { continue }
             let local = Accuracy.hits(logits: result.logits, labels: batch.labels)
             let counts = globalSum([Double(local.top1), Double(local.top5)])
             let n = Double(layouts[i].globalBatch)
@@ -196,5 +214,29 @@ public final class Trainer {
                                         elapsed: Date().timeIntervalSince(start)))
         }
         return (result.loss, result.top1, result.top5)
+    }
+}
+
+/// A training run that cannot go on, worded for the user.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Finds the first NaN or infinity of a step.
+public enum NonFinite {
+    /// nil when the loss and every gradient are finite; otherwise which came
+    /// first: the loss, or the first parameter (in network order) whose
+    /// gradient is not finite.
+    public static func find(loss: Float, in network: Network) -> String? {
+        let store = network.parameters
+        let badGradient = store.gradients.withUnsafeBufferPointer { g -> StoreEntry? in
+            store.entries.first { entry in entry.range.contains { !g[$0].isFinite } }
+        }
+        switch (loss.isFinite, badGradient) {
+        case (true, nil): return nil
+        case (false, let entry?): return "loss \(loss); first non-finite gradient in \(entry.name)"
+        case (false, nil): return "loss \(loss)"
+        case (true, let entry?): return "first non-finite gradient in \(entry.name)"
+        }
     }
 }

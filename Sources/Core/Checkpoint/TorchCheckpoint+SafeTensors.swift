@@ -1,0 +1,65 @@
+import Foundation
+
+extension TorchCheckpoint {
+    /// A clif-mpi checkpoint (the layout `Checkpoint.encode` writes) holding a
+    /// `.pth`'s contents, so `-resume`, `-pre_train` and `infer` can use it.
+    ///
+    /// Model tensors keep their names: floating tensors become F32, integer
+    /// and bool tensors I64 (`num_batches_tracked`). Optimiser state becomes
+    /// `optimizer.<state>.<parameter>` (F32; a parameter the optimiser has not
+    /// stepped gets zeros, which clif-mpi's SGD and AdamW treat as "no state
+    /// yet" exactly as torch does) and AdamW's per-parameter `step` the
+    /// scalar `step`. The original's `epoch` is the last epoch trained, so
+    /// the metadata's `epoch` (epochs completed) is `epoch + 1`.
+    ///
+    /// - Parameters:
+    ///   - model: the model name recorded in the metadata (`spiking_vgg11_bn`).
+    ///   - arguments: the run's arguments as JSON object text.
+    ///   - globalStep: optimiser steps taken; defaults to AdamW's `step`, else 0
+    ///     (the original does not save it).
+    public static func safetensorsData(_ contents: TorchCheckpointContents, model: String = "",
+                                       arguments: String = "{}", globalStep: Int? = nil) -> Data {
+        var writer = SafeTensorsWriter()
+        for (name, tensor) in contents.tensors {
+            switch tensor.type {
+            case .f32, .f64: writer.add(name, shape: tensor.shape, floats: tensor.floats)
+            case .i64, .i32, .u8, .bool: writer.add(name, shape: tensor.shape, int64s: tensor.int64s)
+            }
+        }
+        var metadata = ["format": Checkpoint.format, "model": model]
+        var step: Double?
+        if let optimizer = contents.optimizer {
+            var stateNames: [String] = []
+            var byKey: [String: SafeTensor] = [:]
+            for (state, parameter, tensor) in optimizer.tensors {
+                if state == "step" {
+                    step = max(step ?? 0, tensor.doubles.first ?? 0)
+                    continue
+                }
+                if !stateNames.contains(state) { stateNames.append(state) }
+                byKey["\(state).\(parameter)"] = tensor
+            }
+            for (state, _, value) in optimizer.scalars where state == "step" { step = max(step ?? 0, value) }
+            for state in stateNames.sorted() {
+                for parameter in optimizer.parameters {
+                    let shape = contents.tensor(parameter)?.shape ?? []
+                    let values = byKey["\(state).\(parameter)"]?.floats
+                        ?? [Float](repeating: 0, count: shape.reduce(1, *))
+                    writer.add("optimizer.\(state).\(parameter)", shape: shape, floats: values)
+                }
+            }
+            metadata["optimizer"] = optimizer.name
+            metadata["optimizer_scalars"] = step.map { "step=\(Float($0))" } ?? ""
+        }
+        if let epoch = contents.epoch {
+            metadata["epoch"] = String(epoch + 1)
+            metadata["global_step"] = String(globalStep ?? Int(exactly: (step ?? 0).rounded()) ?? 0)
+            metadata["max_test_acc"] = String(contents.maxTestAccuracy ?? 0)
+            metadata["batch_in_epoch"] = "0"
+            metadata["epoch_sums"] = "0.0,0.0,0.0,0.0"
+            metadata["args"] = arguments
+        }
+        writer.metadata = metadata
+        return writer.data()
+    }
+}

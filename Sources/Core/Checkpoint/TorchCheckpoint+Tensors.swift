@@ -1,0 +1,124 @@
+import Foundation
+
+/// Rebuilds tensors from data.pkl's `_rebuild_tensor_v2` records and the
+/// archive's storage entries, gathering strided views into contiguous bytes.
+struct TensorReader {
+    let archive: ZipArchive
+    /// `<archive>/`, the folder of data.pkl.
+    let prefix: String
+    let file: String
+    private var storages: [String: (type: SafeTensorsType, bytes: Data)] = [:]
+
+    init(zip: ZipArchive, prefix: String, file: String) {
+        self.archive = zip; self.prefix = prefix; self.file = file
+    }
+
+    private func fail(_ what: String, _ problem: String) -> CheckpointError {
+        CheckpointError(description: "\(file): \(what) \(problem)")
+    }
+
+    /// The tensor a `_rebuild_tensor_v2` (or `_rebuild_parameter`) call describes.
+    mutating func tensor(_ value: PickleValue, what: String) throws -> SafeTensor {
+        guard case .call(let call) = value else {
+            throw fail(what, "is \(value.summary), expected a tensor")
+        }
+        if call.callee == PickleGlobal("torch._utils", "_rebuild_parameter") {
+            // _rebuild_parameter(data, requires_grad, backward_hooks)
+            guard let data = call.arguments.first else { throw fail(what, "is a parameter without data") }
+            return try tensor(data, what: what)
+        }
+        guard call.callee == PickleGlobal("torch._utils", "_rebuild_tensor_v2") else {
+            throw fail(what, "is a call of \(call.callee), expected a tensor")
+        }
+        // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+        let args = call.arguments
+        guard args.count == 6 || args.count == 7, case .persistent(let id) = args[0],
+              let offset = args[1].integer, let sizeItems = args[2].elements, let strideItems = args[3].elements
+        else { throw fail(what, "has _rebuild_tensor_v2 arguments that are not (storage, offset, size, stride, …)") }
+        let shape = sizeItems.compactMap(\.integer), stride = strideItems.compactMap(\.integer)
+        guard shape.count == sizeItems.count, stride.count == strideItems.count, shape.count == stride.count,
+              shape.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }), offset >= 0
+        else { throw fail(what, "has an invalid size \(sizeItems.map(\.summary)), stride or offset \(offset)") }
+        let storage = try self.storage(id, what: what)
+        let type = storage.type, size = type.size
+        let available = storage.bytes.count / size
+
+        // count = ∏ size; the last element read is offset + Σ (size_i − 1)·stride_i.
+        var count = 1, last = offset
+        for n in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw fail(what, "has the size \(shape), too large") }
+            count = product
+        }
+        if count > 0 {
+            for (n, s) in zip(shape, stride) {
+                let (step, o1) = (n - 1).multipliedReportingOverflow(by: s)
+                let (sum, o2) = last.addingReportingOverflow(step)
+                guard !o1, !o2 else { throw fail(what, "has the stride \(stride), too large") }
+                last = sum
+            }
+            guard last < available else {
+                throw fail(what, "reads element \(last) (offset \(offset), size \(shape), stride \(stride)) of a storage of \(available) elements (corrupt checkpoint)")
+            }
+        }
+        var contiguous = [Int](repeating: 1, count: shape.count)
+        for i in stride.indices.reversed().dropFirst() { contiguous[i] = contiguous[i + 1] * shape[i + 1] }
+        let bytes: Data
+        let base = storage.bytes.startIndex
+        if count == 0 {
+            bytes = Data()
+        } else if zip(shape, stride).enumerated().allSatisfy({ $1.0 == 1 || $1.1 == contiguous[$0] }) {
+            bytes = Data(storage.bytes[(base + offset * size)..<(base + (offset + count) * size)])
+        } else {
+            // Gather: walk the index in row-major order, like an odometer.
+            var out = Data(count: count * size)
+            var index = [Int](repeating: 0, count: shape.count)
+            storage.bytes.withUnsafeBytes { (source: UnsafeRawBufferPointer) in
+                out.withUnsafeMutableBytes { (target: UnsafeMutableRawBufferPointer) in
+                    var element = offset
+                    for i in 0..<count {
+                        target.baseAddress!.advanced(by: i * size)
+                            .copyMemory(from: source.baseAddress!.advanced(by: element * size), byteCount: size)
+                        var d = shape.count - 1
+                        while d >= 0 {
+                            index[d] += 1
+                            element += stride[d]
+                            if index[d] < shape[d] { break }
+                            element -= stride[d] * shape[d]
+                            index[d] = 0
+                            d -= 1
+                        }
+                    }
+                }
+            }
+            bytes = out
+        }
+        return SafeTensor(type: type, shape: shape, bytes: bytes)
+    }
+
+    /// The storage a persistent id `('storage', torch.<T>Storage, key, location, numel)` names.
+    private mutating func storage(_ id: PickleValue, what: String) throws -> (type: SafeTensorsType, bytes: Data) {
+        guard let parts = id.elements, parts.count == 5, parts[0].text == "storage",
+              case .global(let global) = parts[1], let key = parts[2].text, let numel = parts[4].integer, numel >= 0
+        else { throw fail(what, "has the storage id \(id.summary), expected ('storage', type, key, location, numel)") }
+        guard let type = TorchCheckpoint.storageTypes[global.name], global.module == "torch" else {
+            throw fail(what, "is stored as \(global); clif-mpi reads float32, float64, int64, int32, uint8 and bool tensors — convert it (tensor.float()) and save again")
+        }
+        if let cached = storages[key] {
+            guard cached.type == type else {
+                throw fail(what, "uses storage \(key) as \(type.rawValue), elsewhere it is \(cached.type.rawValue)")
+            }
+            return cached
+        }
+        let entry = "\(prefix)data/\(key)"
+        guard archive.contains(entry) else {
+            throw fail(what, "refers to storage \(key), but the archive has no entry \(entry) (truncated or edited checkpoint)")
+        }
+        let bytes = try archive.contents(of: entry)
+        guard numel <= bytes.count / type.size, bytes.count == numel * type.size else {
+            throw fail(what, "refers to storage \(key) of \(numel) \(type.rawValue) elements (\(numel &* type.size) bytes), but \(entry) holds \(bytes.count) bytes (corrupt checkpoint)")
+        }
+        storages[key] = (type, bytes)
+        return (type, bytes)
+    }
+}

@@ -210,4 +210,48 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertNil(bare.metadata["epoch"], "a bare state_dict carries no training state")
         XCTAssertEqual(bare.names.count, stateDictNames.count)
     }
+
+    /// A `.pth` of a clif-mpi model (its tensors under the same names) converts
+    /// into a checkpoint that `Checkpoint.load` restores whole: weights,
+    /// buffers, SGD momentum and the training state.
+    func testConversionLoadsIntoAModelFactoryNetwork() throws {
+        func make(seed: UInt64) throws -> Network {
+            try ModelFactory.make(ModelSpec(name: "spiking_cnn_small", inChannels: 1, classes: 10, height: 8, width: 8,
+                                            activation: .spiking(NeuronConfig(model: .plif, surrogate: .rectangle)),
+                                            seed: seed))
+        }
+        func tensor(_ values: [Float], _ shape: [Int], integer: Bool = false) -> SafeTensor {
+            var writer = SafeTensorsWriter()
+            if integer { writer.add("t", shape: shape, int64s: values.map { Int64($0) }) } else { writer.add("t", shape: shape, floats: values) }
+            return try! SafeTensorsFile(data: writer.data()).tensors["t"]!
+        }
+        let source = try make(seed: 1)
+        var contents = TorchCheckpointContents(tensors: [])
+        for (store, integer) in [(source.parameters, false), (source.buffers, true)] {
+            for entry in store.entries {
+                let values = Array(store.values[entry.range])
+                contents.tensors.append((entry.name, tensor(values, entry.shape, integer: integer && entry.type == .int64)))
+            }
+        }
+        let momentum = source.parameters.values.map { $0 * 0.5 }
+        let names = source.parameters.entries.map(\.name)
+        XCTAssertEqual(names, contents.tensors.map(\.name).filter { !TorchCheckpoint.isBuffer($0) },
+                       "the buffer rule must single out this model's parameters")
+        contents.optimizer = TorchOptimizerState(
+            name: "SGD",
+            tensors: source.parameters.entries.map { ("momentum_buffer", $0.name, tensor(Array(momentum[$0.range]), $0.shape)) },
+            scalars: [], hyperparameters: [:], parameters: names)
+        contents.epoch = 2
+        contents.maxTestAccuracy = 0.5
+
+        let target = try make(seed: 2)
+        let sgd = SGD()
+        let state = try XCTUnwrap(try Checkpoint.load(TorchCheckpoint.safetensorsData(contents, model: "spiking_cnn_small"),
+                                                      name: "converted", into: target, optimizer: sgd))
+        XCTAssertEqual(target.parameters.values, source.parameters.values)
+        XCTAssertEqual(target.buffers.values, source.buffers.values)
+        XCTAssertEqual(sgd.state["momentum_buffer"], momentum)
+        XCTAssertEqual(state.epoch, 3)
+        XCTAssertEqual(state.maxTestAccuracy, 0.5)
+    }
 }

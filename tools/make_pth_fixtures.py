@@ -127,6 +127,23 @@ torch.save({"net": views, "epoch": 0, "max_test_acc": 0.0}, os.path.join(OUT, "v
 expected("views.expected.safetensors", views, meta={"epoch": "0", "max_test_acc": "0.0"})
 
 
+# The original's checkpoint of a model clif-mpi builds: spiking_cnn_small for
+# 1×8×8 digits (features.0 conv, .1 BN, .2 CLIF, .3 pool, .4 conv, .5 BN,
+# .6 CLIF, .7 pool; classifier 256 → 10). CLIF neurons hold no parameters, so
+# plain modules stand in for them; the weights are an SGD step from PyTorch's init.
+torch.manual_seed(7)
+small = nn.Sequential(OrderedDict([("features", nn.Sequential(
+    nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.Identity(), nn.AvgPool2d(2),
+    nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.Identity(), nn.AvgPool2d(2))),
+    ("flatten", nn.Flatten()), ("classifier", nn.Linear(256, 10))]))
+small_sgd = torch.optim.SGD(small.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+nn.functional.cross_entropy(small(torch.randn(8, 1, 8, 8)), torch.arange(8)).backward()
+small_sgd.step()
+small_sd = OrderedDict((k, v) for k, v in small.state_dict().items())
+torch.save({"net": small_sd, "optimizer": small_sgd.state_dict(), "lr_scheduler": {}, "epoch": 3,
+            "max_test_acc": 0.5}, os.path.join(OUT, "spiking_cnn_small_digits.pth"))
+
+
 # Hostile and broken files.
 def archive(name, pickle_bytes, extra=()):
     with zipfile.ZipFile(os.path.join(OUT, name), "w", zipfile.ZIP_STORED) as z:

@@ -13,12 +13,12 @@ struct Infer: ParsableCommand {
         (RECIPE §8). Under mpirun every test batch is sharded with exact totals.
         """)
 
-    @Option(name: .customLong("checkpoint"), help: "A clif-mpi checkpoint (.safetensors).") var checkpoint: String
+    @Option(name: .customLong("checkpoint"), help: "A clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth (then pass -model, -dataset, -T, -neuron).") var checkpoint: String
     @Option(name: original("model"), help: "Model name (default: the checkpoint's).") var model: String?
     @Option(name: original("dataset"), help: "Dataset (default: the checkpoint's).") var dataset: String?
     @Option(name: original("data_dir"), help: "Folder holding the dataset files (default: the checkpoint's).") var dataDir: String?
     @Option(name: original("T", "time-steps"), help: "Time steps (default: the checkpoint's).") var T: Int?
-    @Option(name: original("tau"), help: "Membrane time constant (default: the checkpoint's).") var tau: Float?
+    @Option(name: original("tau"), help: "Membrane time constant (default: the checkpoint's, else 2.0).") var tau: Float?
     @Option(name: original("b", "batch-size"), help: "Evaluation batch size.") var b: Int = 128
     @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
                    .customLong("neuron-model")],
@@ -53,13 +53,17 @@ struct Infer: ParsableCommand {
 
     func evaluate(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
-        let file: SafeTensorsFile
+        let trained: TrainingArguments
         do {
-            file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: checkpoint))
+            let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
+            // A .pth records no arguments: the flags must say what the model is.
+            trained = TrainingArguments(namespace: TorchCheckpoint.isTorchFile(data)
+                ? "" : try SafeTensorsFile(data: data, name: checkpoint).metadata["args"] ?? "")
         } catch let error as SafeTensorsError {
             throw RunError(description: "--checkpoint: \(error.description)")
+        } catch {
+            throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")
         }
-        let trained = TrainingArguments(namespace: file.metadata["args"] ?? "")
         func setting<V>(_ flag: V?, _ key: String, _ parse: (String) -> V?, _ name: String) throws -> V {
             if let flag { return flag }
             guard let value = trained[key].flatMap(parse) else {
@@ -70,7 +74,7 @@ struct Infer: ParsableCommand {
         let modelName = try setting(model, "model", { $0 }, "-model")
         let datasetName = try setting(dataset, "dataset", { $0 }, "-dataset")
         let timeSteps = try setting(T, "T", { Int($0) }, "-T")
-        let tauValue = try setting(tau, "tau", { Float($0) }, "-tau")
+        let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0  // the original's default
         let trainedNeuron = trained["neuron_model"] ?? "?"
         let neuronName = try setting(neuron, "neuron_model", { $0 }, "-neuron")
         guard let activation = Activation(name: neuronName, tau: tauValue), case .spiking(let base) = activation else {

@@ -41,3 +41,36 @@ final class InferCommandTests: XCTestCase {
         XCTAssertTrue(badReset.output.contains("--v-reset"), badReset.output)
     }
 }
+
+/// The original's `.pth` checkpoints work where clif-mpi's do.
+final class TorchCheckpointCommandTests: XCTestCase {
+    var fixture: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/pth/spiking_cnn_small_digits.pth").path
+    }
+
+    func testInferConvertAndResumeFromPth() throws {
+        let flags = ["-model", "spiking_cnn_small", "-dataset", "digits", "-T", "2", "-neuron", "CLIF", "-b", "64"]
+        let direct = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", fixture] + flags)
+        XCTAssertEqual(direct.status, 0, direct.output)
+        let out = try Tool.temporaryFolder("pth")
+        let converted = out.appendingPathComponent("converted.safetensors").path
+        let conversion = try Tool.run(try Tool.binary.path, ["convert", fixture, converted, "--model", "spiking_cnn_small"])
+        XCTAssertEqual(conversion.status, 0, conversion.output)
+        XCTAssertTrue(conversion.output.contains("SGD state, epoch 3"), conversion.output)
+        let viaSafetensors = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", converted] + flags)
+        func rows(_ s: String) -> [Substring] { s.split(separator: "\n").filter { $0.hasPrefix("| CLIF |") }.map { $0.split(separator: "|").prefix(5).joined(separator: "|")[...] } }
+        XCTAssertEqual(rows(viaSafetensors.output), rows(direct.output))
+        XCTAssertEqual(rows(direct.output).count, 1)
+        // -resume continues after the original's epoch 3.
+        let resumed = try Tool.run(try Tool.binary.path, ["train", "-resume", fixture, "-epochs", "5", "-T_max", "5",
+                                                          "--max-steps", "2", "-out_dir", out.path] + flags)
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertTrue(resumed.output.contains("start epoch: 4"), resumed.output)
+        // A hostile .pth is refused before anything runs.
+        let evil = URL(fileURLWithPath: fixture).deletingLastPathComponent().appendingPathComponent("evil_os_system.pth").path
+        let refused = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", evil] + flags)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.output.contains("os.system") || refused.output.contains("os system"), refused.output)
+    }
+}

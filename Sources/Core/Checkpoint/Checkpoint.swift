@@ -123,11 +123,15 @@ public enum Checkpoint {
         return try load(data, name: url.path, into: network, optimizer: optimizer)
     }
 
-    /// `load(from:)` on a checkpoint's bytes; `name` labels errors.
+    /// `load(from:)` on a checkpoint's bytes; `name` labels errors. A
+    /// PyTorch `.pth` (the original's `torch.save` checkpoints) is read by
+    /// `TorchCheckpoint` and converted first.
     @discardableResult
     public static func load(_ data: Data, name: String, into network: Network, optimizer: Optimizer? = nil) throws -> TrainingState? {
         let url = URL(fileURLWithPath: name)
-        let file = try SafeTensorsFile(data: data, name: name)
+        let bytes = TorchCheckpoint.isTorchFile(data)
+            ? TorchCheckpoint.safetensorsData(try TorchCheckpoint.read(data, name: name)) : data
+        let file = try SafeTensorsFile(data: bytes, name: name)
         for store in [network.parameters, network.buffers] {
             for entry in store.entries {
                 guard let tensor = file.tensors[entry.name] else {

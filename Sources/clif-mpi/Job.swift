@@ -1,3 +1,4 @@
+import ArgumentParser
 import Distributed
 import Foundation
 
@@ -10,6 +11,10 @@ enum Job {
         let communicator: Communicator = mpi ?? SingleProcess()
         do {
             try body(communicator)
+        } catch let exit as ExitCode {
+            // An orderly stop every rank agreed on: no abort.
+            mpi?.finalize()
+            throw exit
         } catch {
             if communicator.size > 1 {
                 FileHandle.standardError.write(Data("Error on rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))

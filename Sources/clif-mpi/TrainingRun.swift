@@ -1,3 +1,4 @@
+import ArgumentParser
 import Core
 import Distributed
 import Foundation
@@ -166,14 +167,21 @@ struct TrainingRun {
             if communicator.size > 1 { line += String(format: ", communication_share=%.3f", communication / report.seconds) }
             print(line)
         }
+        let signals = StopSignals()
+        trainer.stopRequested = { signals.received != nil }
         trainer.onInterrupted = { state in
             progress.finish()
             guard leader else { return }
             try Checkpoint.save(network: network, optimizer: optimizer, optimizerName: arguments.opt, state: state,
                                 to: folder.appendingPathComponent("checkpoint_latest.safetensors"))
-            print("stopped by --max-steps after step \(state.globalStep), in epoch \(state.epoch) at batch \(state.batchInEpoch); checkpoint_latest resumes there")
+            let cause = trainer.stoppedOnRequest ? "a stop signal" : "--max-steps"
+            print("stopped by \(cause) after step \(state.globalStep), in epoch \(state.epoch) at batch \(state.batchInEpoch); checkpoint_latest resumes there")
         }
         try trainer.run()
+        if trainer.stoppedOnRequest, let signal = signals.received {
+            // The shell's convention for a process ended by a signal.
+            throw ExitCode(128 + signal)
+        }
         say("max_test_acc=\(trainer.state.maxTestAccuracy), steps=\(trainer.state.globalStep), run folder \(folder.path)")
     }
 
@@ -261,3 +269,36 @@ struct FaultInjection {
     }
 }
 
+
+/// SIGINT and SIGTERM ask a run to stop in order: the current step finishes,
+/// checkpoint_latest is written (resumable with -resume), and the process
+/// exits with status 128 + the signal.
+final class StopSignals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signal: Int32?
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            Foundation.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.record(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func record(_ number: Int32) {
+        lock.lock(); defer { lock.unlock() }
+        if signal == nil {
+            signal = number
+            FileHandle.standardError.write(Data("received signal \(number): stopping after the current step\n".utf8))
+        }
+    }
+
+    /// The first stop signal received, if any.
+    var received: Int32? {
+        lock.lock(); defer { lock.unlock() }
+        return signal
+    }
+}

@@ -60,6 +60,43 @@ final class FailureTests: XCTestCase {
         print("kill -9: job ended \(String(format: "%.1f", seconds)) s after rank 1 was killed")
     }
 
+    /// SIGTERM to one rank (as a batch scheduler sends it): every rank stops
+    /// after the same step, rank 0 writes a resumable checkpoint, status 143.
+    func testSigtermStopsEveryRankInOrder() throws {
+        guard let mpirun = Tool.mpirun else { throw XCTSkip("mpirun is not installed") }
+        let out = try Tool.temporaryFolder("sigterm")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = ["-np", "2", "--oversubscribe", try Tool.binary.path] + arguments + ["-epochs", "50", "-out_dir", out.path]
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OMPI_MCA_pml"] = "ob1"
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Let it train a little, then signal rank 1 only.
+        var rank1: pid_t?
+        let deadline = Date().addingTimeInterval(30)
+        while rank1 == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.2); rank1 = Self.rankProcess(1) }
+        Thread.sleep(forTimeInterval: 2)
+        kill(try XCTUnwrap(rank1, "rank 1 not found"), SIGTERM)
+        let signalled = Date()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: output, as: UTF8.self)
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 10)
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertTrue(text.contains("stopped by a stop signal after step"), text)
+        XCTAssertFalse(text.contains("MPI_ABORT"), text)
+        let checkpoint = try Tool.runFolder(out).appendingPathComponent("checkpoint_latest.safetensors")
+        let resumed = try Tool.run(try Tool.binary.path, arguments + ["-epochs", "50", "--max-steps", "1000000",
+                                                                       "-out_dir", out.path, "-resume", checkpoint.path,
+                                                                       "-epochs", "1"])
+        XCTAssertTrue(resumed.output.contains("start epoch:"), resumed.output)
+    }
+
     /// The pid of the clif-mpi process that runs as `rank` (from its environment).
     static func rankProcess(_ rank: Int) -> pid_t? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }

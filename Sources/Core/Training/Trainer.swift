@@ -115,6 +115,20 @@ public final class Trainer {
     /// Whether `--max-steps` has been reached.
     public var stepLimitReached: Bool { options.maxSteps.map { state.globalStep >= $0 } ?? false }
 
+    /// Asked before every step: true when this process wants the run to stop
+    /// there (a signal arrived). The processes agree through the reducer, so
+    /// all stop after the same step.
+    public var stopRequested: (() -> Bool)?
+    /// Whether the last `run()` ended because `stopRequested` said so.
+    public private(set) var stoppedOnRequest = false
+
+    /// Whether any process asked to stop (a collective: every process calls it
+    /// before every step).
+    private func agreedStop() -> Bool {
+        guard let stopRequested else { return false }
+        return reducer.sum([stopRequested() ? 1 : 0], chunks: 1, count: 1)[0] > 0
+    }
+
     /// Runs the remaining epochs (from `state.epoch`).
     public func run() throws {
         while state.epoch < options.epochs && !stepLimitReached {
@@ -157,7 +171,8 @@ public final class Trainer {
         let first = state.batchInEpoch
         if first < train.batchCount { prefetcher.request(first) }
         for i in first..<train.batchCount {
-            if stepLimitReached {
+            if stepLimitReached || agreedStop() {
+                stoppedOnRequest = !stepLimitReached
                 state.batchInEpoch = i
                 state.epochSums = [lossSum, hits, top5, seen]
                 return nil

@@ -111,9 +111,17 @@ struct Bench: ParsableCommand {
         print("time share by kind of work (rank 0):")
         let totals = Profiler.totals
         let measured = totals.values.reduce(0, +)
+        func line(_ label: String, _ value: Double) {
+            if value > 0 { print(String(format: "  %-30@ %6.1f %%  %8.3f s", label as NSString, 100 * value / seconds, value)) }
+        }
         for kind in Profiler.Kind.allCases {
             let value = kind == .other ? (totals[.other] ?? 0) + max(0, seconds - measured) : (totals[kind] ?? 0)
-            if value > 0 { print(String(format: "  %-26@ %6.1f %%  %8.3f s", kind.rawValue as NSString, 100 * value / seconds, value)) }
+            line(kind.rawValue, value)
+            if kind == .convolution, value > 0 {
+                // The conv wall time split by the worker threads' busy time.
+                line("  of which GEMM", value * Profiler.convolutionGemmShare)
+                line("  of which im2col/col2im/copies", value * (1 - Profiler.convolutionGemmShare))
+            }
         }
         print("firing rates (last step, rank 0):")
         for (name, layer) in network.neurons { print(String(format: "  %-24@ %.3f", name as NSString, layer.firingRate)) }

@@ -74,21 +74,27 @@ public final class Conv2d: Layer {
                         let columns = chunkImages.count * pixels
                         let col = ScratchBuffer(count: g.patch * columns)
                         let product = ScratchBuffer(count: outChannels * columns)
-                        for (j, image) in chunkImages.enumerated() {
-                            Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
-                                           image: x + image * inImage, geometry: g)
+                        Profiler.measure(part: .layout) {
+                            for (j, image) in chunkImages.enumerated() {
+                                Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
+                                               image: x + image * inImage, geometry: g)
+                            }
                         }
-                        Gemm.sgemm(m: outChannels, n: columns, k: g.patch, a: w, lda: g.patch,
-                                   b: col.pointer, ldb: columns, c: product.pointer, ldc: columns)
+                        Profiler.measure(part: .gemm) {
+                            Gemm.sgemm(m: outChannels, n: columns, k: g.patch, a: w, lda: g.patch,
+                                       b: col.pointer, ldb: columns, c: product.pointer, ldc: columns)
+                        }
                         // Scatter [O, B·P] into [T, N, O, P], adding the bias (and
                         // copying a static input's one step to every step).
-                        for (j, image) in chunkImages.enumerated() {
-                            for o in 0..<outChannels {
-                                let src = product.pointer + o * columns + j * pixels
-                                let shift = biasValues?[o] ?? 0
-                                for copy in Swift.stride(from: image, to: t * n, by: steps * n) {
-                                    let dst = y + copy * outImage + o * pixels
-                                    for p in 0..<pixels { dst[p] = src[p] + shift }
+                        Profiler.measure(part: .layout) {
+                            for (j, image) in chunkImages.enumerated() {
+                                for o in 0..<outChannels {
+                                    let src = product.pointer + o * columns + j * pixels
+                                    let shift = biasValues?[o] ?? 0
+                                    for copy in Swift.stride(from: image, to: t * n, by: steps * n) {
+                                        let dst = y + copy * outImage + o * pixels
+                                        for p in 0..<pixels { dst[p] = src[p] + shift }
+                                    }
                                 }
                             }
                         }
@@ -126,35 +132,43 @@ public final class Conv2d: Layer {
                             let partial = partials.pointer + k * partialCount
                             // Gather dY [T, N, O, P] into [O, B·P] (a static input's
                             // copies summed in time order); rebuild the columns.
-                            for (j, image) in chunkImages.enumerated() {
-                                for o in 0..<outChannels {
-                                    let dst = gradProduct.pointer + o * columns + j * pixels
-                                    dst.update(from: dy + image * outImage + o * pixels, count: pixels)
-                                    for copy in Swift.stride(from: image + steps * n, to: t * n, by: steps * n) {
-                                        let src = dy + copy * outImage + o * pixels
-                                        for p in 0..<pixels { dst[p] += src[p] }
+                            Profiler.measure(part: .layout) {
+                                for (j, image) in chunkImages.enumerated() {
+                                    for o in 0..<outChannels {
+                                        let dst = gradProduct.pointer + o * columns + j * pixels
+                                        dst.update(from: dy + image * outImage + o * pixels, count: pixels)
+                                        for copy in Swift.stride(from: image + steps * n, to: t * n, by: steps * n) {
+                                            let src = dy + copy * outImage + o * pixels
+                                            for p in 0..<pixels { dst[p] += src[p] }
+                                        }
+                                    }
+                                    Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
+                                                   image: x + image * inImage, geometry: g)
+                                }
+                                if bias != nil {
+                                    for o in 0..<outChannels {
+                                        partial[weightCount + o] = RowSums.sum(gradProduct.pointer + o * columns, count: columns)
                                     }
                                 }
-                                Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
-                                               image: x + image * inImage, geometry: g)
                             }
                             // dW_chunk[O, K] = dY[O, B·P] · col[K, B·P]ᵀ
-                            Gemm.sgemm(transB: true, m: outChannels, n: g.patch, k: columns,
-                                       a: gradProduct.pointer, lda: columns, b: col.pointer, ldb: columns,
-                                       c: partial, ldc: g.patch)
-                            if bias != nil {
-                                for o in 0..<outChannels {
-                                    partial[weightCount + o] = RowSums.sum(gradProduct.pointer + o * columns, count: columns)
-                                }
+                            Profiler.measure(part: .gemm) {
+                                Gemm.sgemm(transB: true, m: outChannels, n: g.patch, k: columns,
+                                           a: gradProduct.pointer, lda: columns, b: col.pointer, ldb: columns,
+                                           c: partial, ldc: g.patch)
                             }
                             // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the chunk's images.
                             guard !isInputLayer else { return }
-                            Gemm.sgemm(transA: true, m: g.patch, n: columns, k: outChannels,
-                                       a: w, lda: g.patch, b: gradProduct.pointer, ldb: columns,
-                                       c: col.pointer, ldc: columns)
-                            for (j, image) in chunkImages.enumerated() {
-                                Im2col.backward(image: dx + image * inImage, col: col.pointer,
-                                                ld: columns, column0: j * pixels, geometry: g)
+                            Profiler.measure(part: .gemm) {
+                                Gemm.sgemm(transA: true, m: g.patch, n: columns, k: outChannels,
+                                           a: w, lda: g.patch, b: gradProduct.pointer, ldb: columns,
+                                           c: col.pointer, ldc: columns)
+                            }
+                            Profiler.measure(part: .layout) {
+                                for (j, image) in chunkImages.enumerated() {
+                                    Im2col.backward(image: dx + image * inImage, col: col.pointer,
+                                                    ld: columns, column0: j * pixels, geometry: g)
+                                }
                             }
                         }
                     }

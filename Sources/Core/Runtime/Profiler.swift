@@ -22,6 +22,32 @@ public enum Profiler {
         return try body()
     }
 
+    /// Work inside a convolution, timed on the worker threads: its wall time
+    /// is split between GEMM and the rest (im2col, col2im, layout copies) in
+    /// proportion to the threads' busy time in each.
+    public enum Part: Sendable { case gemm, layout }
+
+    nonisolated(unsafe) private static var partSeconds: [Double] = [0, 0]
+    private static let partLock = NSLock()
+
+    /// Times `body` as `part` of a convolution (thread-safe).
+    @inline(__always)
+    public static func measure<R>(part: Part, _ body: () throws -> R) rethrows -> R {
+        guard enabled else { return try body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            partLock.lock(); partSeconds[part == .gemm ? 0 : 1] += elapsed; partLock.unlock()
+        }
+        return try body()
+    }
+
+    /// The GEMM share of the convolutions' busy time (0 when nothing was timed).
+    public static var convolutionGemmShare: Double {
+        let total = partSeconds[0] + partSeconds[1]
+        return total > 0 ? partSeconds[0] / total : 0
+    }
+
     nonisolated(unsafe) private static var multiplyAdds: Double = 0
 
     /// Records dense multiply-adds of a forward product (conv, linear).
@@ -37,6 +63,7 @@ public enum Profiler {
 
     public static func reset() {
         seconds = [:]
+        partSeconds = [0, 0]
         multiplyAdds = 0
     }
 }

@@ -21,17 +21,8 @@ final class FailureTests: XCTestCase {
     }
 
     func testKillingOneRankEndsTheJobQuickly() throws {
-        guard let mpirun = Tool.mpirun else { throw XCTSkip("mpirun is not installed") }
         let out = try Tool.temporaryFolder("kill")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = ["-np", "2", "--oversubscribe", try Tool.binary.path] + arguments + ["-epochs", "50", "-out_dir", out.path]
-        var env = ProcessInfo.processInfo.environment
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OMPI_MCA_pml"] = "ob1"
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try startLongJob(outDir: out, output: FileHandle.nullDevice)
         defer { if process.isRunning { process.terminate() } }
         // Wait for the first checkpoint, then kill rank 1 with SIGKILL.
         let deadline = Date().addingTimeInterval(60)
@@ -63,18 +54,9 @@ final class FailureTests: XCTestCase {
     /// SIGTERM to one rank (as a batch scheduler sends it): every rank stops
     /// after the same step, rank 0 writes a resumable checkpoint, status 143.
     func testSigtermStopsEveryRankInOrder() throws {
-        guard let mpirun = Tool.mpirun else { throw XCTSkip("mpirun is not installed") }
         let out = try Tool.temporaryFolder("sigterm")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = ["-np", "2", "--oversubscribe", try Tool.binary.path] + arguments + ["-epochs", "50", "-out_dir", out.path]
-        var env = ProcessInfo.processInfo.environment
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OMPI_MCA_pml"] = "ob1"
-        process.environment = env
         let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
+        let process = try startLongJob(outDir: out, output: pipe)
         defer { if process.isRunning { process.terminate() } }
         // Let it train a little, then signal rank 1 only.
         var rank1: pid_t?
@@ -95,6 +77,21 @@ final class FailureTests: XCTestCase {
                                                                        "-out_dir", out.path, "-resume", checkpoint.path,
                                                                        "-epochs", "1"])
         XCTAssertTrue(resumed.output.contains("start epoch:"), resumed.output)
+    }
+
+    /// Starts a 2-rank, 50-epoch training in the background, its output to `output`.
+    func startLongJob(outDir: URL, output: Any) throws -> Process {
+        guard let mpirun = Tool.mpirun else { throw XCTSkip("mpirun is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = ["-np", "2", "--oversubscribe", try Tool.binary.path] + arguments + ["-epochs", "50", "-out_dir", outDir.path]
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OMPI_MCA_pml"] = "ob1"
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return process
     }
 
     /// The pid of the clif-mpi process that runs as `rank` (from its environment).

@@ -25,11 +25,15 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("warmup"), help: "Untimed steps first.") var warmup = 1
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
     @Flag(name: .customLong("inference"), help: "Time evaluation forward passes instead of training steps.") var inference = false
+    @Option(name: .customLong("event-density"),
+            help: "Largest fraction of nonzero conv inputs at which a chunk takes the event-driven kernels (0: always im2col + GEMM).")
+    var eventDensity = Double(Conv2d.eventDensityLimit)
     @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
 
     func validate() throws {
         guard T > 0, b > 0, steps > 0, warmup >= 0 else { throw ValidationError("-T, -b, --steps must be positive") }
         guard Activation(name: neuron) != nil else { throw ValidationError("--neuron \(neuron) is unknown") }
+        guard (0...1).contains(eventDensity) else { throw ValidationError("--event-density \(eventDensity) is not in 0...1") }
         guard shape != nil else { throw ValidationError("--input \(input) is not CxHxW (e.g. 3x32x32)") }
     }
 
@@ -45,6 +49,7 @@ struct Bench: ParsableCommand {
 
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
+        Conv2d.eventDensityLimit = Float(eventDensity)
         if let width = neuronKernels {
             timeNeuronKernels(width: width)
             return
@@ -119,8 +124,9 @@ struct Bench: ParsableCommand {
             line(kind.rawValue, value)
             if kind == .convolution, value > 0 {
                 // The conv wall time split by the worker threads' busy time.
-                line("  of which GEMM", value * Profiler.convolutionGemmShare)
-                line("  of which im2col/col2im/copies", value * (1 - Profiler.convolutionGemmShare))
+                line("  of which GEMM", value * Profiler.convolutionShare(.gemm))
+                line("  of which event-driven kernels", value * Profiler.convolutionShare(.events))
+                line("  of which im2col/col2im/copies", value * Profiler.convolutionShare(.layout))
             }
         }
         print("firing rates (last step, rank 0):")

@@ -3,35 +3,6 @@ import XCTest
 
 /// Fast kernels against plain reference loops on awkward sizes.
 final class KernelReferenceTests: XCTestCase {
-    /// Direct 7-loop convolution: the definition the im2col + GEMM path must equal.
-    func referenceConvolution(_ x: Tensor, weight w: Tensor, bias: [Float]?, stride: Int, padding: Int) -> Tensor {
-        let images = x.shape[0] * x.shape[1], c = x.shape[2], h = x.shape[3], wd = x.shape[4]
-        let o = w.shape[0], k = w.shape[2]
-        let oh = (h + 2 * padding - k) / stride + 1, ow = (wd + 2 * padding - k) / stride + 1
-        var y = Tensor(zeros: [x.shape[0], x.shape[1], o, oh, ow])
-        for n in 0..<images {
-            for oc in 0..<o {
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var sum = Double(bias?[oc] ?? 0)
-                        for ic in 0..<c {
-                            for ky in 0..<k {
-                                for kx in 0..<k {
-                                    let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
-                                    guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                                    sum += Double(x.data[((n * c + ic) * h + iy) * wd + ix])
-                                        * Double(w.data[((oc * c + ic) * k + ky) * k + kx])
-                                }
-                            }
-                        }
-                        y.data[((n * o + oc) * oh + oy) * ow + ox] = Float(sum)
-                    }
-                }
-            }
-        }
-        return y
-    }
-
     func testConvolutionMatchesDirectLoops() {
         let cases: [(c: Int, o: Int, size: Int, k: Int, s: Int, p: Int)] = [
             (1, 1, 1, 1, 1, 0), (7, 9, 8, 3, 1, 1), (8, 7, 9, 3, 2, 1), (9, 8, 7, 1, 2, 0), (3, 5, 1, 3, 1, 1), (2, 3, 33, 3, 2, 1),
@@ -42,7 +13,7 @@ final class KernelReferenceTests: XCTestCase {
             let x = randomTensor([2, 3, c, size, size], seed: 4)
             for chunkSize in [1, 2, 3] {
                 let y = conv.forward(x, context(batch: 3, chunkSize: chunkSize, timeSteps: 2, training: false))
-                let reference = referenceConvolution(x, weight: builder.parameters.tensor(conv.weight),
+                let reference = directConvolution(x, weight: builder.parameters.tensor(conv.weight),
                                                      bias: Array(builder.parameters.values[conv.bias!.range]),
                                                      stride: s, padding: p)
                 assertClose(y, reference, tolerance: 1e-5, "conv reference: c\(c) o\(o) \(size)² k\(k) s\(s) p\(p) chunk \(chunkSize)")

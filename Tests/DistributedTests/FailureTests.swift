@@ -35,7 +35,7 @@ final class FailureTests: XCTestCase {
             }
         }
         let saved = try XCTUnwrap(checkpoint, "no checkpoint within 60 s")
-        let rank1 = try XCTUnwrap(Self.rankProcess(1), "rank 1's process not found")
+        let rank1 = try XCTUnwrap(Self.rankProcess(1, outDir: out), "rank 1's process not found")
         kill(rank1, SIGKILL)
         let killed = Date()
         while process.isRunning && Date().timeIntervalSince(killed) < 15 { Thread.sleep(forTimeInterval: 0.1) }
@@ -61,7 +61,7 @@ final class FailureTests: XCTestCase {
         // Let it train a little, then signal rank 1 only.
         var rank1: pid_t?
         let deadline = Date().addingTimeInterval(30)
-        while rank1 == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.2); rank1 = Self.rankProcess(1) }
+        while rank1 == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.2); rank1 = Self.rankProcess(1, outDir: out) }
         Thread.sleep(forTimeInterval: 2)
         kill(try XCTUnwrap(rank1, "rank 1 not found"), SIGTERM)
         let signalled = Date()
@@ -94,13 +94,15 @@ final class FailureTests: XCTestCase {
         return process
     }
 
-    /// The pid of the clif-mpi process that runs as `rank` (from its environment).
-    static func rankProcess(_ rank: Int) -> pid_t? {
+    /// The pid of the clif-mpi process that runs as `rank` (from its environment)
+    /// of the job writing to `outDir` (other jobs may run on the machine).
+    static func rankProcess(_ rank: Int, outDir: URL) -> pid_t? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for entry in entries {
             guard let pid = pid_t(entry),
                   let cmdline = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
                   cmdline.hasPrefix("/") && cmdline.contains("clif-mpi\u{0}train"), !cmdline.contains("mpirun"),
+                  cmdline.contains(outDir.path),
                   let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/environ"))
             else { continue }
             let variables = String(decoding: environ, as: UTF8.self).split(separator: "\u{0}")

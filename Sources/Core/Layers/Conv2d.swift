@@ -17,6 +17,8 @@ public final class Conv2d: Layer {
     public let isInputLayer: Bool
     private let store: ParameterStore
     private var savedInput: Tensor?
+    private var savedEvents: [InputEvents?] = []
+    private var savedShape: [Int] = []
 
     /// `weightInit` defaults to the original's Kaiming-normal (fan_out, ReLU
     /// gain); the bias defaults to PyTorch's U(±1/√fan_in).
@@ -57,39 +59,86 @@ public final class Conv2d: Layer {
         isInputLayer && context.staticInput ? 1 : t
     }
 
+    /// The largest fraction of nonzero inputs at which a chunk takes the
+    /// event-driven kernels (`EventConv`) instead of im2col + GEMM. The
+    /// choice is made per reduction chunk from that chunk's own input, so it
+    /// does not depend on the rank or thread count.
+    nonisolated(unsafe) public static var eventDensityLimit: Float = 0.25
+
+    /// Reads the nonzero inputs of a chunk, or nil when they are too many for
+    /// the event-driven kernels.
+    private func collectEvents(_ x: UnsafePointer<Float>, _ chunkImages: [Int], inImage: Int, _ g: ConvGeometry) -> InputEvents? {
+        guard Conv2d.eventDensityLimit > 0 else { return nil }
+        let events = Profiler.measure(part: .events) {
+            InputEvents(images: chunkImages.map { x + $0 * inImage }, channels: g.channels, height: g.height, width: g.width)
+        }
+        let density = Float(events.count) / Float(max(1, chunkImages.count * inImage))
+        return density <= Conv2d.eventDensityLimit ? events : nil
+    }
+
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         let g = geometry(input.shape)
         let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
         let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
         Profiler.count(multiplyAdds: t * n * outChannels * g.patch * pixels)
         let biasValues = bias.map { Array(store.values[$0.range]) }
+        let steps = computedSteps(t, context)
+        var chunkEvents = [InputEvents?](repeating: nil, count: context.chunks.count)
         // Every output value is written by the scatter below.
         let output = Tensor(shape: outputShape(for: input.shape)) { y in
             input.withPointer { x in
+                chunkEvents.withUnsafeMutableBufferPointer { chunkEvents in
+                    Parallel.forEach(context.chunks.count) { k in
+                        chunkEvents[k] = collectEvents(x, images(of: context.chunks[k], timeSteps: steps, batch: n), inImage: inImage, g)
+                    }
+                }
+                let weightT = chunkEvents.contains { $0 != nil } ? transposedWeight(g) : nil
                 store.values.withUnsafeBufferPointer { params in
                     let w = params.baseAddress! + weight.offset
-                    let steps = computedSteps(t, context)
                     Parallel.forEach(context.chunks.count) { k in
                         let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
                         let columns = chunkImages.count * pixels
-                        let col = ScratchBuffer(count: g.patch * columns)
                         let product = ScratchBuffer(count: outChannels * columns)
-                        Profiler.measure(part: .layout) {
-                            for (j, image) in chunkImages.enumerated() {
-                                Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
-                                               image: x + image * inImage, geometry: g)
+                        if let events = chunkEvents[k], let weightT {
+                            // Event-driven: product[P, O] per image.
+                            Profiler.measure(part: .events) {
+                                weightT.withUnsafeBufferPointer { wt in
+                                    for j in chunkImages.indices {
+                                        EventConv.forward(out: product.pointer + j * outImage, events: events, image: j,
+                                                          weightT: wt.baseAddress!, outChannels: outChannels, geometry: g)
+                                    }
+                                }
+                            }
+                        } else {
+                            let col = ScratchBuffer(count: g.patch * columns)
+                            Profiler.measure(part: .layout) {
+                                for (j, image) in chunkImages.enumerated() {
+                                    Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
+                                                   image: x + image * inImage, geometry: g)
+                                }
+                            }
+                            Profiler.measure(part: .gemm) {
+                                Gemm.sgemm(m: outChannels, n: columns, k: g.patch, a: w, lda: g.patch,
+                                           b: col.pointer, ldb: columns, c: product.pointer, ldc: columns)
                             }
                         }
-                        Profiler.measure(part: .gemm) {
-                            Gemm.sgemm(m: outChannels, n: columns, k: g.patch, a: w, lda: g.patch,
-                                       b: col.pointer, ldb: columns, c: product.pointer, ldc: columns)
-                        }
-                        // Scatter [O, B·P] into [T, N, O, P], adding the bias (and
-                        // copying a static input's one step to every step).
+                        // Scatter the product ([O, B·P], or [P, O] per image after the
+                        // event kernels) into [T, N, O, P], adding the bias (and copying
+                        // a static input's one step to every step).
+                        let pixelMajor = chunkEvents[k] != nil
                         Profiler.measure(part: .layout) {
+                            let staging = ScratchBuffer(count: pixelMajor ? outImage : 0)
                             for (j, image) in chunkImages.enumerated() {
+                                var source = product.pointer + j * pixels
+                                var rowStride = columns
+                                if pixelMajor {
+                                    EventConv.transpose(staging.pointer, product.pointer + j * outImage,
+                                                        rows: pixels, columns: outChannels, ld: outChannels)
+                                    source = staging.pointer
+                                    rowStride = pixels
+                                }
                                 for o in 0..<outChannels {
-                                    let src = product.pointer + o * columns + j * pixels
+                                    let src = source + o * rowStride
                                     let shift = biasValues?[o] ?? 0
                                     for copy in Swift.stride(from: image, to: t * n, by: steps * n) {
                                         let dst = y + copy * outImage + o * pixels
@@ -102,15 +151,34 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        if context.training { savedInput = input }
+        if context.training {
+            // Chunks that took the event kernels keep only their events for backward.
+            savedEvents = chunkEvents
+            savedInput = chunkEvents.contains { $0 == nil } ? input : nil
+            savedShape = input.shape
+        }
         return output
     }
 
+    /// The weight as [KH·KW, C, O]: the rows the event kernels add up.
+    private func transposedWeight(_ g: ConvGeometry) -> [Float] {
+        [Float](unsafeUninitializedCapacity: weight.count) { buffer, initialized in
+            store.values.withUnsafeBufferPointer { params in
+                EventConv.offsetMajor(buffer.baseAddress!, params.baseAddress! + weight.offset,
+                                      outChannels: outChannels, channels: inChannels, offsets: kernel * kernel)
+            }
+            initialized = weight.count
+        }
+    }
+
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
-        guard let input = savedInput else { preconditionFailure("Conv2d.backward without a training forward") }
-        savedInput = nil
-        let g = geometry(input.shape)
-        let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
+        guard savedShape.count == 5, savedEvents.count == context.chunks.count else {
+            preconditionFailure("Conv2d.backward without a training forward")
+        }
+        let shape = savedShape, input = savedInput ?? Tensor(zeros: [0]), chunkEvents = savedEvents
+        savedInput = nil; savedEvents = []; savedShape = []
+        let g = geometry(shape)
+        let t = shape[0], n = shape[1], pixels = g.outPixels
         let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
         let weightCount = weight.count
         let partialCount = weightCount + (bias == nil ? 0 : outChannels)
@@ -118,7 +186,7 @@ public final class Conv2d: Layer {
         let steps = computedSteps(t, context)
         // Nothing consumes the network input's gradient: the input layer
         // returns a one-element placeholder instead.
-        var gradInput = Tensor(zeros: isInputLayer ? [1] : input.shape)
+        var gradInput = Tensor(zeros: isInputLayer ? [1] : shape)
         input.withPointer { x in
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
@@ -131,7 +199,7 @@ public final class Conv2d: Layer {
                             let gradProduct = ScratchBuffer(count: outChannels * columns)
                             let partial = partials.pointer + k * partialCount
                             // Gather dY [T, N, O, P] into [O, B·P] (a static input's
-                            // copies summed in time order); rebuild the columns.
+                            // copies summed in time order).
                             Profiler.measure(part: .layout) {
                                 for (j, image) in chunkImages.enumerated() {
                                     for o in 0..<outChannels {
@@ -142,8 +210,6 @@ public final class Conv2d: Layer {
                                             for p in 0..<pixels { dst[p] += src[p] }
                                         }
                                     }
-                                    Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
-                                                   image: x + image * inImage, geometry: g)
                                 }
                                 if bias != nil {
                                     for o in 0..<outChannels {
@@ -151,11 +217,34 @@ public final class Conv2d: Layer {
                                     }
                                 }
                             }
-                            // dW_chunk[O, K] = dY[O, B·P] · col[K, B·P]ᵀ
-                            Profiler.measure(part: .gemm) {
-                                Gemm.sgemm(transB: true, m: outChannels, n: g.patch, k: columns,
-                                           a: gradProduct.pointer, lda: columns, b: col.pointer, ldb: columns,
-                                           c: partial, ldc: g.patch)
+                            if let events = chunkEvents[k] {
+                                // dWᵀ[KH·KW, C, O] = Σ events · dYᵀ[P, O], image by image.
+                                Profiler.measure(part: .events) {
+                                    let gradWeightT = ScratchBuffer(count: weightCount)
+                                    gradWeightT.pointer.update(repeating: 0, count: weightCount)
+                                    let gradOutT = ScratchBuffer(count: outImage)
+                                    for j in chunkImages.indices {
+                                        EventConv.transpose(gradOutT.pointer, gradProduct.pointer + j * pixels,
+                                                            rows: outChannels, columns: pixels, ld: columns)
+                                        EventConv.weightGradient(gradWeightT: gradWeightT.pointer, events: events, image: j,
+                                                                 gradOutT: gradOutT.pointer, outChannels: outChannels, geometry: g)
+                                    }
+                                    EventConv.outputMajor(partial, gradWeightT.pointer, outChannels: outChannels,
+                                                          channels: inChannels, offsets: kernel * kernel)
+                                }
+                            } else {
+                                Profiler.measure(part: .layout) {
+                                    for (j, image) in chunkImages.enumerated() {
+                                        Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
+                                                       image: x + image * inImage, geometry: g)
+                                    }
+                                }
+                                // dW_chunk[O, K] = dY[O, B·P] · col[K, B·P]ᵀ
+                                Profiler.measure(part: .gemm) {
+                                    Gemm.sgemm(transB: true, m: outChannels, n: g.patch, k: columns,
+                                               a: gradProduct.pointer, lda: columns, b: col.pointer, ldb: columns,
+                                               c: partial, ldc: g.patch)
+                                }
                             }
                             // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the chunk's images.
                             guard !isInputLayer else { return }

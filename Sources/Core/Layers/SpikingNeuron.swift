@@ -18,12 +18,17 @@ public enum Activation: Sendable, Equatable {
 /// runs per reduction chunk (columns of the chunk's samples); PLIF's
 /// learnable decay `w` (one scalar per layer, `k = sigmoid(w)`, initialised
 /// to `−ln(tau − 1)`) gets its gradient through the step's reducer.
+///
+/// Training keeps only the layer's input for backward, which runs the
+/// forward kernel again to rebuild h (and CLIF's m): one value per neuron
+/// kept across the step instead of two for CLIF, for a second forward pass
+/// (a few per cent of a step).
 public final class SpikingNeuron: Layer {
     public var profileKind: Profiler.Kind? { .neuron }
     public var config: NeuronConfig
     public let decayParameter: StoreEntry?
     private let store: ParameterStore
-    private var saved: (charged: [Float], memory: [Float]?, shape: [Int])?
+    private var savedInput: Tensor?
     /// Fraction of neurons that fired in the last forward (all T steps).
     public private(set) var firingRate: Double = 0
 
@@ -44,62 +49,61 @@ public final class SpikingNeuron: Layer {
         return 1 / (1 + Foundation.exp(-store.values[w.offset]))
     }
 
-    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+    /// Runs the forward kernel over every chunk: spikes, and h and m into
+    /// `charged` / `memory` ([T, M] each; memory for CLIF only).
+    private func run(_ input: Tensor, spikes: UnsafeMutablePointer<Float>, charged: UnsafeMutablePointer<Float>,
+                     memory: UnsafeMutablePointer<Float>?, _ context: StepContext) {
         let t = input.shape[0], n = input.shape[1]
         let width = t == 0 ? 0 : input.count / t, perSample = n == 0 ? 0 : width / n
-        // The membrane and memory traces are reused from step to step.
-        var charged = saved?.charged ?? []
-        var memory = saved?.memory
-        saved = nil
-        if charged.count != input.count { charged = [Float](repeating: 0, count: input.count) }
-        if config.model == .clif && memory?.count != input.count { memory = [Float](repeating: 0, count: input.count) }
-        if config.model != .clif { memory = nil }
         let k = decay
-        let spikes = Tensor(shape: input.shape) { s in
-            input.withPointer { x in
-                charged.withUnsafeMutableBufferPointer { h in
-                    withOptionalPointer(&memory) { m in
-                        Parallel.forEach(context.chunks.count) { index in
-                            let chunk = context.chunks[index]
-                            NeuronKernels.forward(spikes: s, charged: h.baseAddress!, memory: m, input: x,
-                                                  timeSteps: t, width: width,
-                                                  columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
-                                                  config: config, decay: k)
-                        }
-                    }
-                }
+        input.withPointer { x in
+            Parallel.forEach(context.chunks.count) { index in
+                let chunk = context.chunks[index]
+                NeuronKernels.forward(spikes: spikes, charged: charged, memory: memory, input: x,
+                                      timeSteps: t, width: width,
+                                      columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
+                                      config: config, decay: k)
             }
         }
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+        savedInput = nil
+        let charged = ScratchBuffer(count: input.count)
+        let memory = config.model == .clif ? ScratchBuffer(count: input.count) : nil
+        let spikes = Tensor(shape: input.shape) { s in
+            run(input, spikes: s, charged: charged.pointer, memory: memory?.pointer, context)
+        }
         firingRate = spikes.count == 0 ? 0 : Double(spikes.withPointer { RowSums.sum($0, count: spikes.count) }) / Double(spikes.count)
-        saved = (charged, memory, input.shape)
+        if context.training { savedInput = input }
         return spikes
     }
 
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
-        guard var saved, saved.shape == gradOutput.shape else {
+        guard let input = savedInput, input.shape == gradOutput.shape else {
             preconditionFailure("SpikingNeuron.backward without a matching training forward")
         }
-        self.saved = nil
-        defer { self.saved = saved }
-        let t = saved.shape[0], n = saved.shape[1]
+        savedInput = nil
+        let t = input.shape[0], n = input.shape[1]
         let width = t == 0 ? 0 : gradOutput.count / t, perSample = n == 0 ? 0 : width / n
-        var gradInput = Tensor(zeros: saved.shape)
+        // Rebuild h and m: the same kernel on the same input gives the same bits.
+        let charged = ScratchBuffer(count: input.count)
+        let memory = config.model == .clif ? ScratchBuffer(count: input.count) : nil
+        let spikes = ScratchBuffer(count: input.count)
+        run(input, spikes: spikes.pointer, charged: charged.pointer, memory: memory?.pointer, context)
+        var gradInput = Tensor(zeros: input.shape)
         var partials = [Float](repeating: 0, count: context.layout.chunkCount)
         let k = decay
         gradOutput.withPointer { dy in
             gradInput.withMutablePointer { dx in
-                saved.charged.withUnsafeBufferPointer { h in
-                    withOptionalPointer(&saved.memory) { m in
-                        partials.withUnsafeMutableBufferPointer { partial in
-                          Parallel.forEach(context.chunks.count) { index in
-                            let chunk = context.chunks[index]
-                            partial[index] = NeuronKernels.backward(
-                                gradInput: dx, gradSpikes: dy, charged: h.baseAddress!, memory: m.map { UnsafePointer($0) },
-                                timeSteps: t, width: width,
-                                columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
-                                config: config, decay: k)
-                          }
-                        }
+                partials.withUnsafeMutableBufferPointer { partial in
+                    Parallel.forEach(context.chunks.count) { index in
+                        let chunk = context.chunks[index]
+                        partial[index] = NeuronKernels.backward(
+                            gradInput: dx, gradSpikes: dy, charged: charged.pointer, memory: memory.map { UnsafePointer($0.pointer) },
+                            timeSteps: t, width: width,
+                            columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
+                            config: config, decay: k)
                     }
                 }
             }
@@ -134,10 +138,4 @@ public final class ReLU: Layer {
         for i in 0..<dx.count where !mask[i] { dx.data[i] = 0 }
         return dx
     }
-}
-
-/// Calls `body` with a pointer to the array's storage, or nil.
-func withOptionalPointer<R>(_ array: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-    guard array != nil else { return body(nil) }
-    return array!.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }

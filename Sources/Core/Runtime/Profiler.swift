@@ -5,7 +5,7 @@ import Foundation
 /// calling thread, so the shares add up to the step's wall time.
 public enum Profiler {
     public enum Kind: String, CaseIterable, Sendable {
-        case convolution = "conv (im2col + GEMM)", linear = "linear (GEMM)", neuron = "neuron kernels"
+        case convolution = "conv", linear = "linear (GEMM)", neuron = "neuron kernels"
         case batchNorm = "BatchNorm", pooling = "pooling", loss = "loss", communication = "reduction/communication"
         case other = "other"
     }
@@ -23,11 +23,11 @@ public enum Profiler {
     }
 
     /// Work inside a convolution, timed on the worker threads: its wall time
-    /// is split between GEMM and the rest (im2col, col2im, layout copies) in
-    /// proportion to the threads' busy time in each.
-    public enum Part: Sendable { case gemm, layout }
+    /// is split between GEMM, the event-driven kernels and the rest (im2col,
+    /// col2im, layout copies) in proportion to the threads' busy time in each.
+    public enum Part: Int, CaseIterable, Sendable { case gemm, events, layout }
 
-    nonisolated(unsafe) private static var partSeconds: [Double] = [0, 0]
+    nonisolated(unsafe) private static var partSeconds: [Double] = [0, 0, 0]
     private static let partLock = NSLock()
 
     /// Times `body` as `part` of a convolution (thread-safe).
@@ -37,15 +37,15 @@ public enum Profiler {
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            partLock.lock(); partSeconds[part == .gemm ? 0 : 1] += elapsed; partLock.unlock()
+            partLock.lock(); partSeconds[part.rawValue] += elapsed; partLock.unlock()
         }
         return try body()
     }
 
-    /// The GEMM share of the convolutions' busy time (0 when nothing was timed).
-    public static var convolutionGemmShare: Double {
-        let total = partSeconds[0] + partSeconds[1]
-        return total > 0 ? partSeconds[0] / total : 0
+    /// The share of the convolutions' busy time spent in `part` (0 when nothing was timed).
+    public static func convolutionShare(_ part: Part) -> Double {
+        let total = partSeconds.reduce(0, +)
+        return total > 0 ? partSeconds[part.rawValue] / total : 0
     }
 
     nonisolated(unsafe) private static var multiplyAdds: Double = 0
@@ -63,7 +63,7 @@ public enum Profiler {
 
     public static func reset() {
         seconds = [:]
-        partSeconds = [0, 0]
+        partSeconds = [0, 0, 0]
         multiplyAdds = 0
     }
 }

@@ -1,0 +1,103 @@
+import XCTest
+@testable import Core
+
+/// The event-driven convolution kernels against the direct loops and the
+/// im2col + GEMM path, on awkward sizes and every kind of sparse input.
+final class EventConvTests: XCTestCase {
+    override func tearDown() { Conv2d.eventDensityLimit = 0.25 }
+
+    /// An input whose nonzero values are a `density` fraction: all `value`
+    /// (spikes, or spikes times a dropout scale), or varied when `value` is nil.
+    func sparseInput(_ shape: [Int], density: Double, value: Float?, seed: UInt64) -> Tensor {
+        var stream = RandomStream(seed: seed, 7)
+        return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in
+            let u = Double(stream.uniform())
+            guard u < density else { return 0 }
+            return value ?? Float(u / density) + 0.25
+        })
+    }
+
+    let geometries: [(c: Int, o: Int, size: Int, k: Int, s: Int, p: Int)] = [
+        (1, 1, 1, 1, 1, 0), (7, 9, 8, 3, 1, 1), (8, 7, 9, 3, 2, 1), (9, 8, 7, 1, 2, 0), (3, 5, 1, 3, 1, 1),
+        (2, 33, 33, 3, 2, 1), (65, 64, 5, 3, 1, 1), (64, 65, 6, 3, 1, 0), (16, 128, 4, 1, 1, 0), (130, 32, 3, 3, 1, 1),
+    ]
+
+    func testForwardMatchesDirectLoops() {
+        for (c, o, size, k, s, p) in geometries {
+            for value: Float? in [1, 2, nil] {
+                let builder = ModelBuilder(seed: 3)
+                let conv = Conv2d(builder, "c", inChannels: c, outChannels: o, kernel: k, stride: s, padding: p)
+                let x = sparseInput([2, 3, c, size, size], density: 0.2, value: value, seed: UInt64(c * 100 + o))
+                Conv2d.eventDensityLimit = 1
+                let y = conv.forward(x, context(batch: 3, chunkSize: 2, timeSteps: 2, training: false))
+                let expected = directConvolution(x, weight: builder.parameters.tensor(conv.weight),
+                                                              bias: Array(builder.parameters.values[conv.bias!.range]),
+                                                              stride: s, padding: p)
+                assertClose(y, expected, tolerance: 1e-5, "event conv: c\(c) o\(o) \(size)² k\(k) s\(s) p\(p) value \(value.map { "\($0)" } ?? "varied")")
+            }
+        }
+    }
+
+    /// Forward, weight/bias gradients and input gradient of the event path
+    /// against im2col + GEMM on the same input.
+    func testBackwardMatchesDensePath() {
+        for (c, o, size, k, s, p) in geometries {
+            for value: Float? in [1, nil] {
+                var results: [(y: Tensor, dx: Tensor, dw: [Float])] = []
+                for limit: Float in [0, 1] {
+                    Conv2d.eventDensityLimit = limit
+                    let builder = ModelBuilder(seed: 5)
+                    let conv = Conv2d(builder, "c", inChannels: c, outChannels: o, kernel: k, stride: s, padding: p)
+                    let x = sparseInput([2, 3, c, size, size], density: 0.15, value: value, seed: UInt64(c + 7 * o))
+                    let ctx = context(batch: 3, chunkSize: 2, timeSteps: 2)
+                    let y = conv.forward(x, ctx)
+                    let dy = randomTensor(y.shape, seed: 11)
+                    let dx = conv.backward(dy, ctx)
+                    ctx.reducer.finishPending()
+                    results.append((y, dx, builder.parameters.gradients))
+                }
+                let what = "c\(c) o\(o) \(size)² k\(k) s\(s) p\(p) value \(value.map { "\($0)" } ?? "varied")"
+                assertClose(results[1].y, results[0].y, tolerance: 1e-5, "event vs GEMM forward: " + what)
+                // The input gradient takes the same GEMM on both paths.
+                XCTAssertEqual(results[1].dx, results[0].dx, "input gradient: " + what)
+                let dw = Tensor(shape: [results[0].dw.count], data: results[0].dw)
+                assertClose(Tensor(shape: dw.shape, data: results[1].dw), dw, tolerance: 1e-5, "event vs GEMM weight gradient: " + what)
+            }
+        }
+    }
+
+    /// Each chunk chooses its path from its own input: a dense chunk next to
+    /// sparse ones gives the same values as each chunk alone would.
+    func testPathIsChosenPerChunk() {
+        let builder = ModelBuilder(seed: 8)
+        let conv = Conv2d(builder, "c", inChannels: 4, outChannels: 8, kernel: 3, padding: 1)
+        var x = sparseInput([1, 4, 4, 6, 6], density: 0.1, value: 1, seed: 3)
+        // Sample 3 (the second chunk of two) is dense.
+        for i in (3 * 144)..<(4 * 144) { x.data[i] = 1 }
+        Conv2d.eventDensityLimit = 0.25
+        let mixed = conv.forward(x, context(batch: 4, chunkSize: 2, timeSteps: 1, training: false))
+        Conv2d.eventDensityLimit = 1
+        let events = conv.forward(x, context(batch: 4, chunkSize: 2, timeSteps: 1, training: false))
+        Conv2d.eventDensityLimit = 0
+        let dense = conv.forward(x, context(batch: 4, chunkSize: 2, timeSteps: 1, training: false))
+        let half = mixed.count / 2
+        XCTAssertEqual(Array(mixed.data[..<half]), Array(events.data[..<half]), "sparse chunk takes the event kernels")
+        XCTAssertEqual(Array(mixed.data[half...]), Array(dense.data[half...]), "dense chunk takes im2col + GEMM")
+        XCTAssertNotEqual(events.data, dense.data, "the two paths round differently, so the check above can fail")
+    }
+
+    func testEventsOfAnImage() {
+        var x = [Float](repeating: 0, count: 2 * 3 * 5)
+        x[0] = 1; x[7] = 1; x[14] = 1; x[15 + 9] = 1
+        let events = x.withUnsafeBufferPointer { InputEvents(images: [$0.baseAddress!], channels: 2, height: 3, width: 5) }
+        XCTAssertEqual(events.count, 4)
+        XCTAssertEqual(events.segmentStart, [0, 3, 4])
+        XCTAssertEqual(events.coordinates, [0, 1 << 16 | 2, 2 << 16 | 4, 1 << 16 | 4])
+        XCTAssertEqual(events.uniformValue, 1)
+        XCTAssertEqual(events.pixelBits, [1, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 1])
+        x[7] = 0.5
+        let varied = x.withUnsafeBufferPointer { InputEvents(images: [$0.baseAddress!], channels: 2, height: 3, width: 5) }
+        XCTAssertEqual(varied.values, [1, 0.5, 1, 1])
+        XCTAssertTrue(varied.pixelBits.isEmpty)
+    }
+}

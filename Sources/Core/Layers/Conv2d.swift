@@ -33,6 +33,7 @@ public final class Conv2d: Layer {
              bias ? builder.parameter("bias", shape: [outChannels],
                                       initializer: biasInit ?? .defaultBias(fanIn: fanIn)) : nil)
         }
+        builder.synapse(name, self)
     }
 
     public func outputShape(for inputShape: [Int]) -> [Int] {
@@ -103,6 +104,7 @@ public final class Conv2d: Layer {
             }
         }
         if context.training { savedInput = input }
+        context.meter?.recordSynapse(self, input: input, outputShape: output.shape, analog: isInputLayer)
         return output
     }
 

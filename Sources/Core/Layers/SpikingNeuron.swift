@@ -72,6 +72,7 @@ public final class SpikingNeuron: Layer {
         }
         firingRate = spikes.count == 0 ? 0 : Double(spikes.withPointer { RowSums.sum($0, count: spikes.count) }) / Double(spikes.count)
         saved = (charged, memory, input.shape)
+        context.meter?.recordNeuron(self, spikes: spikes)
         return spikes
     }
 

@@ -73,4 +73,27 @@ final class TorchCheckpointCommandTests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.output.contains("os.system") || refused.output.contains("os system"), refused.output)
     }
+
+    /// safetensors → .pth → safetensors gives back the same bytes, and the
+    /// written .pth evaluates like the original's.
+    func testConvertWritesPth() throws {
+        let out = try Tool.temporaryFolder("pth-write")
+        let first = out.appendingPathComponent("first.safetensors").path
+        let pth = out.appendingPathComponent("written.pth").path
+        let second = out.appendingPathComponent("second.safetensors").path
+        for (input, output) in [(fixture, first), (first, pth), (pth, second)] {
+            let run = try Tool.run(try Tool.binary.path, ["convert", input, output, "--model", "spiking_cnn_small"])
+            XCTAssertEqual(run.status, 0, run.output)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: second)), try Data(contentsOf: URL(fileURLWithPath: first)))
+        let flags = ["-model", "spiking_cnn_small", "-dataset", "digits", "-T", "2", "-neuron", "CLIF", "-b", "64"]
+        let original = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", fixture] + flags)
+        let written = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", pth] + flags)
+        func rows(_ s: String) -> [String] { s.split(separator: "\n").filter { $0.hasPrefix("| CLIF |") }.map { $0.split(separator: "|").prefix(5).joined(separator: "|") } }
+        XCTAssertEqual(rows(written.output).count, 1, written.output)
+        XCTAssertEqual(rows(written.output), rows(original.output))
+        let notCheckpoint = try Tool.run(try Tool.binary.path, ["convert", out.appendingPathComponent("nothing").path, pth])
+        XCTAssertNotEqual(notCheckpoint.status, 0)
+        XCTAssertTrue(notCheckpoint.output.contains("nothing"), notCheckpoint.output)
+    }
 }

@@ -63,3 +63,63 @@ extension TorchCheckpoint {
         return writer.data()
     }
 }
+
+extension TorchCheckpoint {
+    /// The contents of a clif-mpi checkpoint as the original's `.pth` holds
+    /// them (the inverse of `safetensorsData`), for `pthData`.
+    ///
+    /// Model tensors are put in PyTorch's `state_dict` order: modules in the
+    /// order their first tensor appears in the file (clif-mpi writes the
+    /// parameters in model order), each module's parameters, then its
+    /// buffers. The optimiser's parameter order is that order without the
+    /// BatchNorm buffers. `epoch` becomes the original's index of the last
+    /// epoch trained (epochs completed − 1; a run stopped mid-epoch resumes
+    /// at the start of that epoch). `hyperparameters` (`lr`, `momentum`,
+    /// `weight_decay`, `initial_lr`, …) fill the optimiser's param group.
+    public static func contents(ofSafeTensors file: SafeTensorsFile,
+                                hyperparameters: [String: Double] = [:]) -> TorchCheckpointContents {
+        let prefix = "optimizer."
+        let model = file.names.filter { !$0.hasPrefix(prefix) }
+        var modules: [String] = []
+        var members: [String: [String]] = [:]
+        for name in model {
+            let module = name.split(separator: ".").dropLast().joined(separator: ".")
+            if members[module] == nil { modules.append(module) }
+            members[module, default: []].append(name)
+        }
+        let ordered = modules.flatMap { module in
+            let names = members[module] ?? []
+            return names.filter { !isBuffer($0) } + names.filter { isBuffer($0) }
+        }
+        var contents = TorchCheckpointContents(tensors: ordered.compactMap { name in file.tensors[name].map { (name, $0) } })
+        let parameters = ordered.filter { !isBuffer($0) }
+        if let name = file.metadata["optimizer"], !name.isEmpty {
+            var optimizer = TorchOptimizerState(name: name, tensors: [], scalars: [], hyperparameters: hyperparameters,
+                                                parameters: parameters)
+            // optimizer.<state>.<parameter>: state names have no dots.
+            let states = file.names.filter { $0.hasPrefix(prefix) }
+                .compactMap { $0.dropFirst(prefix.count).split(separator: ".").first.map(String.init) }
+            var seen: [String] = []
+            for state in states where !seen.contains(state) { seen.append(state) }
+            let scalars = (file.metadata["optimizer_scalars"] ?? "").split(separator: ";").compactMap { item -> (String, Double)? in
+                let parts = item.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, let value = Double(parts[1].split(separator: ",").first ?? "") else { return nil }
+                return (String(parts[0]), value)
+            }
+            for parameter in parameters {
+                for (state, value) in scalars { optimizer.scalars.append((state, parameter, value)) }
+                for state in seen {
+                    if let tensor = file.tensors["\(prefix)\(state).\(parameter)"] {
+                        optimizer.tensors.append((state, parameter, tensor))
+                    }
+                }
+            }
+            contents.optimizer = optimizer
+        }
+        if let epoch = file.metadata["epoch"].flatMap(Int.init) {
+            contents.epoch = epoch - 1
+            contents.maxTestAccuracy = file.metadata["max_test_acc"].flatMap(Double.init) ?? 0
+        }
+        return contents
+    }
+}

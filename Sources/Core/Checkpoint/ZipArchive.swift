@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 
 /// The entries of a ZIP archive whose members are stored uncompressed, as
@@ -131,18 +130,7 @@ struct ZipArchive {
         }
         let start = header + 30 + nameLength + extraLength
         let body = try bytes(start, entry.size, "entry \(name)'s \(entry.size) bytes")
-        let crc = body.withUnsafeBytes { raw -> UInt32 in
-            guard let base = raw.bindMemory(to: Bytef.self).baseAddress else { return 0 }
-            var value: uLong = 0
-            var done = 0
-            // zlib's length is 32-bit: feed it in chunks.
-            while done < raw.count {
-                let chunk = min(raw.count - done, 1 << 30)
-                value = CZlib.crc32(value, base + done, uInt(chunk))
-                done += chunk
-            }
-            return UInt32(truncatingIfNeeded: value)
-        }
+        let crc = ZipWriter.crc32(body)
         guard crc == entry.crc else {
             throw fail("entry \(name) fails its CRC-32 check (corrupt file)")
         }

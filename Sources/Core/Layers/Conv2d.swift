@@ -35,6 +35,7 @@ public final class Conv2d: Layer {
              bias ? builder.parameter("bias", shape: [outChannels],
                                       initializer: biasInit ?? .defaultBias(fanIn: fanIn)) : nil)
         }
+        builder.synapse(name, self)
     }
 
     public func outputShape(for inputShape: [Int]) -> [Int] {
@@ -157,6 +158,7 @@ public final class Conv2d: Layer {
             savedInput = chunkEvents.contains { $0 == nil } ? input : nil
             savedShape = input.shape
         }
+        context.meter?.recordSynapse(self, input: input, outputShape: output.shape, analog: isInputLayer)
         return output
     }
 

@@ -17,9 +17,12 @@ public final class StepContext {
     /// BatchNorm normalises with each process's own batch statistics
     /// (`--bn local`, like DDP without SyncBatchNorm) instead of the global batch's.
     public let localBatchNorm: Bool
+    /// Records layer activity for the energy estimate (evaluation only; nil: off).
+    public let meter: ActivityMeter?
 
     public init(layout: BatchLayout, reducer: BatchReducer, training: Bool, timeSteps: Int,
-                seed: UInt64 = 2022, step: Int = 0, staticInput: Bool = false, localBatchNorm: Bool = false) {
+                seed: UInt64 = 2022, step: Int = 0, staticInput: Bool = false, localBatchNorm: Bool = false,
+                meter: ActivityMeter? = nil) {
         precondition(timeSteps > 0, "StepContext: timeSteps \(timeSteps)")
         self.layout = layout
         self.reducer = reducer
@@ -29,6 +32,7 @@ public final class StepContext {
         self.step = step
         self.staticInput = staticInput
         self.localBatchNorm = localBatchNorm
+        self.meter = meter
     }
 
     public var localBatch: Int { layout.localBatch }

@@ -18,6 +18,7 @@ public final class Linear: Layer {
             (builder.parameter("weight", shape: [outFeatures, inFeatures], initializer: weightInit),
              builder.parameter("bias", shape: [outFeatures], initializer: biasInit ?? .defaultBias(fanIn: inFeatures)))
         }
+        builder.synapse(name, self)
     }
 
     private func rows(of chunk: Range<Int>, timeSteps: Int, batch: Int) -> [Int] {
@@ -57,6 +58,7 @@ public final class Linear: Layer {
             }
         }
         if context.training { savedInput = input }
+        context.meter?.recordSynapse(self, input: input, outputShape: output.shape, analog: false)
         return output
     }
 

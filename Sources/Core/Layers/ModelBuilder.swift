@@ -6,6 +6,8 @@ public final class ModelBuilder {
     public let seed: UInt64
     /// Spiking neuron layers in network order, for firing-rate reports.
     public private(set) var neurons: [(name: String, layer: SpikingNeuron)] = []
+    /// Convolution and linear layers in the order they were built, for the energy estimate.
+    public private(set) var synapses: [(name: String, layer: Layer)] = []
     private var path: [String] = []
 
     public init(seed: UInt64) {
@@ -44,6 +46,11 @@ public final class ModelBuilder {
             neurons.append((self.name(name), neuron))
             return neuron
         }
+    }
+
+    /// Registers the convolution or linear layer `layer` under its module name `name`.
+    public func synapse(_ name: String, _ layer: Layer) {
+        synapses.append((self.name(name), layer))
     }
 
     public func buffer(_ local: String, shape: [Int], value: Float, type: StoredType = .float32) -> StoreEntry {

@@ -8,6 +8,8 @@ public protocol Network: AnyObject {
     var buffers: ParameterStore { get }
     /// Spiking neuron layers by `state_dict` module name, in network order.
     var neurons: [(name: String, layer: SpikingNeuron)] { get }
+    /// Convolution and linear layers by `state_dict` module name, in the order they were built.
+    var synapses: [(name: String, layer: Layer)] { get }
     func forward(_ input: Tensor, _ context: StepContext) -> Tensor
     func backward(_ gradLogits: Tensor, _ context: StepContext)
 }
@@ -19,6 +21,7 @@ public class SequentialNetwork: Network {
     public let parameters: ParameterStore
     public let buffers: ParameterStore
     public let neurons: [(name: String, layer: SpikingNeuron)]
+    public let synapses: [(name: String, layer: Layer)]
     let body: Sequential
 
     init(_ builder: ModelBuilder, body: Sequential) {
@@ -26,6 +29,7 @@ public class SequentialNetwork: Network {
         parameters = builder.parameters
         buffers = builder.buffers
         neurons = builder.neurons
+        synapses = builder.synapses
     }
 
     /// Stops with a clear message on an input the model cannot take.

@@ -50,7 +50,8 @@ struct TrainingRun {
             ("weight_decay", "\(a.weightDecay)"),
         ]
         // clif-mpi's own option that changes the model is recorded too.
-        let extra = a.bn == "local" ? [("bn", "'local'")] : []
+        var extra = a.bn == "local" ? [("bn", "'local'")] : []
+        if a.splitBy != "number" { extra.append(("split_by", "'\(a.splitBy)'")) }
         return "Namespace(" + (items + extra).map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
     }
 
@@ -82,7 +83,9 @@ struct TrainingRun {
         Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
         let data: LoadedDataset
         do {
-            data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir))
+            data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir),
+                                           frames: effectiveTimeSteps, split: FrameSplit(rawValue: arguments.splitBy) ?? .number,
+                                           note: { say("-dataset \(arguments.dataset): \($0)") })
         } catch let error as DataError {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
         }

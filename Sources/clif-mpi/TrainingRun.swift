@@ -82,6 +82,10 @@ struct TrainingRun {
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
         let data: LoadedDataset
+        // Rank 0 loads first, so it alone builds a missing event-frame cache
+        // that the other ranks (on the same file system) then read.
+        // (A rank that fails aborts the job, so none waits forever.)
+        if communicator.rank != 0 { communicator.barrier() }
         do {
             data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir),
                                            frames: effectiveTimeSteps, split: FrameSplit(rawValue: arguments.splitBy) ?? .number,
@@ -89,6 +93,7 @@ struct TrainingRun {
         } catch let error as DataError {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
         }
+        if communicator.rank == 0 { communicator.barrier() }
         let spec = ModelSpec(name: arguments.model, inChannels: data.channels, classes: data.classes,
                              height: data.height, width: data.width, activation: activation,
                              dropout: arguments.dropRate, seed: arguments.seed)

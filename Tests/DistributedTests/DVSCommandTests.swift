@@ -90,8 +90,9 @@ final class DVSCommandTests: XCTestCase {
         let command = ["-dataset", "DVSCIFAR10", "-data_dir", data.path, "-model", "spiking_vgg11_bn", "-T", "10",
                        "-drop_rate", "0.3", "-lr", "0.05", "-mse_n_reg", "-b", "2", "--max-steps", "1"]
         let out = root.appendingPathComponent("out")
-        let plain = try checkpoint(command, ranks: nil, outDir: out)
-        XCTAssertEqual(try checkpoint(command, ranks: 2, outDir: out), plain, "2 ranks differ from one process")
+        // The MPI job runs first: its rank 0 builds the frame cache, rank 1 reads it.
+        let distributed = try checkpoint(command, ranks: 2, outDir: out)
+        XCTAssertEqual(try checkpoint(command, ranks: nil, outDir: out), distributed, "2 ranks differ from one process")
         // vggsnn takes the 2×48×48 frames too, here cut by time.
         let v = try Tool.run(try Tool.binary.path, ["train", "-dataset", "DVSCIFAR10", "-data_dir", data.path, "-model", "vggsnn",
                                                      "-T", "2", "-b", "2", "--max-steps", "1", "-split_by", "time",

@@ -84,10 +84,14 @@ public enum DVSGesture {
             return cuts.map(\.gesture.label)
         }, sample: { i in
             let (r, gesture) = cuts[i]
-            if current?.index != r {
-                current = (r, try AEDAT.read(recordings[r], AEDAT.readVersion3))
+            let recording: EventStream
+            if let current, current.index == r {
+                recording = current.events
+            } else {
+                recording = try AEDAT.read(recordings[r], AEDAT.readVersion3)
+                current = (r, recording)
             }
-            let events = current!.events.events(from: gesture.start, to: gesture.end)
+            let events = recording.events(from: gesture.start, to: gesture.end)
             return try EventFrames.integrate(events, split: split, frames: frames, height: side, width: side,
                                              source: "\(recordings[r].path) (gesture \(gesture.label + 1), \(gesture.start)–\(gesture.end) µs)")
         }, note: note)

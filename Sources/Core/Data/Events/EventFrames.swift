@@ -7,6 +7,9 @@ public enum FrameSplit: String, Sendable, CaseIterable {
     case number
     /// Equal time windows of `⌊(t_last − t_first)/M⌋` µs.
     case time
+
+    /// The cache file's code: 0 number, 1 time.
+    var code: Int { self == .number ? 0 : 1 }
 }
 
 /// Events → frames, as spikingjelly 0.0.0.0.12's

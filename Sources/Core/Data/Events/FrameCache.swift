@@ -71,8 +71,7 @@ public enum FrameCache {
         guard Array(bytes[0..<8]) == magic else { return fail("not a clif-mpi frame cache (bad magic)") }
         guard u32(8) == Int(formatVersion) else { return fail("cache format version \(u32(8)), expected \(formatVersion)") }
         let shape = (1...7).map { u32(8 + 4 * $0) }
-        let expected = [key.frames, key.channels, key.height, key.width, shape[4], key.classes,
-                        FrameSplit.allCases.firstIndex(of: key.split)!]
+        let expected = [key.frames, key.channels, key.height, key.width, shape[4], key.classes, key.split.code]
         guard shape == expected else { return fail("holds T, C, H, W, N, classes, split = \(shape), expected \(expected)") }
         let fingerprint = bytes.loadUnaligned(fromByteOffset: 40, as: UInt64.self).littleEndian
         guard fingerprint == key.fingerprint else { return fail("stale: the event files changed since it was written") }
@@ -129,7 +128,7 @@ public enum FrameCache {
             }
             var header = Data(magic)
             let fields = [Int(formatVersion), key.frames, key.channels, key.height, key.width, labels.count, key.classes,
-                          FrameSplit.allCases.firstIndex(of: key.split)!]
+                          key.split.code]
             for field in fields { withUnsafeBytes(of: UInt32(field).littleEndian) { header.append(contentsOf: $0) } }
             withUnsafeBytes(of: key.fingerprint.littleEndian) { header.append(contentsOf: $0) }
             withUnsafeBytes(of: UInt32(crc).littleEndian) { header.append(contentsOf: $0) }

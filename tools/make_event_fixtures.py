@@ -29,7 +29,7 @@ What it writes (all small, deterministic from fixed seeds):
 How to run (from the repository root, in the oracle venv of tools/requirements-oracle.txt):
     /root/oracle-venv/bin/python tools/make_event_fixtures.py
 
-It ran with: torch 2.13.0+cpu, spikingjelly 0.0.0.0.12, numpy 2.4.6.
+It ran with: torch 2.13.0+cpu, spikingjelly 0.0.0.0.12, numpy 2.4.6, Pillow 13.0.0.
 """
 import json
 import os
@@ -40,6 +40,7 @@ import types
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 
 def stand_in_torchvision():
@@ -205,8 +206,16 @@ def cifar_fixtures():
             out[f"rec{r}_raw_index"], out[f"rec{r}_raw_count"] = sparse(raw)
             out[f"rec{r}_index"], out[f"rec{r}_value"] = sparse(resized)
             labels.append(label)
+            if r == 0:
+                frame_plane = resized[0, 0].astype(np.float32)
             r += 1
     out["labels"] = np.array(labels)
+    small = rng.integers(0, 5, size=(20, 27)).astype(np.float32)
+    for name, image in (("small", small), ("frame", frame_plane)):
+        out[f"rotate_{name}_input"] = image
+        for degrees in (-15, -7, 5, 14):
+            rotated = Image.fromarray(image, mode="F").rotate(degrees)
+            out[f"rotate_{name}_{'m' if degrees < 0 else ''}{abs(degrees)}"] = np.asarray(rotated, dtype=np.float32)
     write_safetensors(os.path.join(ROOT, "dvscifar10_frames.safetensors"), out,
                       {"T": str(T_CIFAR), "spikingjelly_version": "0.0.0.0.12", "torch_version": torch.__version__})
 

@@ -191,6 +191,21 @@ final class EventDataTests: XCTestCase {
         XCTAssertEqual(try EventFrames.segments(stream.t, split: .number, frames: 3, source: ""), [0..<1, 1..<2, 2..<4])
     }
 
+    /// The train-time rotation against PIL's `Image.rotate` (NEAREST, zero fill, same size).
+    func testRotationMatchesPIL() throws {
+        let golden = try Fixture.load("events/dvscifar10_frames")
+        for name in ["small", "frame"] {
+            let input = try golden.required("rotate_\(name)_input")
+            let (h, w) = (input.shape[0], input.shape[1])
+            for degrees in [-15, -7, 5, 14] {
+                let expected = try golden.required("rotate_\(name)_\(degrees < 0 ? "m" : "")\(abs(degrees))").data
+                let rotated = FrameAugmentation.rotate(input.data, planes: 1, height: h, width: w, degrees: degrees)
+                assertSameFrames(rotated, expected, "\(name) \(h)×\(w) rotated \(degrees)°")
+                XCTAssertNotEqual(rotated, input.data)
+            }
+        }
+    }
+
     func testFrameAugmentationAndBatchLayout() throws {
         var values: [Float] = []
         for i in 0..<(2 * 3 * 2 * 8 * 8) { values.append(Float(i % 7)) }

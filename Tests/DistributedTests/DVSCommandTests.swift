@@ -101,6 +101,12 @@ final class DVSCommandTests: XCTestCase {
         XCTAssertTrue(v.output.contains("2×48×48"), v.output)
         let args = try String(contentsOf: Tool.runFolder(root.appendingPathComponent("vgg")).appendingPathComponent("args.txt"), encoding: .utf8)
         XCTAssertTrue(args.contains("split_by='time'"), args)
+        // infer takes the dataset, -T and the time split from the checkpoint.
+        let checkpoint = try Tool.runFolder(root.appendingPathComponent("vgg")).appendingPathComponent("checkpoint_latest.safetensors")
+        let i = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", checkpoint.path, "-b", "10"])
+        XCTAssertEqual(i.status, 0, i.output)
+        XCTAssertTrue(i.output.contains("T=2") && i.output.contains("10 images"), i.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: data.appendingPathComponent("clif_mpi_frames_number_2_split_by_time_48x48/dvscifar10_test.frames").path))
     }
 
     func testBrokenEventFilesAreNamed() throws {

@@ -54,17 +54,17 @@ struct Bench: ParsableCommand {
             timeNeuronKernels(width: width)
             return
         }
+        let activation = Activation(name: neuron)!
+        let timeSteps = activation == .relu ? 1 : T
         let data: LoadedDataset
         if let dataset {
-            data = try DatasetCatalog.load(dataset, dataDirectory: URL(fileURLWithPath: dataDir))
+            data = try DatasetCatalog.load(dataset, dataDirectory: URL(fileURLWithPath: dataDir), frames: timeSteps)
         } else {
             let s = shape!
             let synthetic = DatasetCatalog.SyntheticShape(channels: s[0], height: s[1], width: s[2], classes: classes,
                                                           train: b * (steps + warmup), test: b)
             data = try DatasetCatalog.load("synthetic", dataDirectory: URL(fileURLWithPath: "."), synthetic: synthetic)
         }
-        let activation = Activation(name: neuron)!
-        let timeSteps = activation == .relu ? 1 : T
         let network = try ModelFactory.make(ModelSpec(name: model, inChannels: data.channels, classes: data.classes,
                                                       height: data.height, width: data.width, activation: activation))
         var options = TrainingOptions()
@@ -83,8 +83,8 @@ struct Bench: ParsableCommand {
             let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSize)
             let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: !inference, timeSteps: timeSteps,
-                                      step: step, staticInput: true)
-            let input = batch.images.repeatedOverTime(timeSteps)
+                                      step: step, staticInput: !batch.perStep)
+            let input = batch.networkInput(timeSteps: timeSteps)
             if step == warmup {
                 communicator.barrier()
                 Profiler.reset()

@@ -80,7 +80,9 @@ struct Infer: ParsableCommand {
         guard let activation = Activation(name: neuronName, tau: tauValue), case .spiking(let base) = activation else {
             throw RunError(description: "-neuron \(neuronName): infer evaluates spiking neurons (LIF, CLIF, PLIF)")
         }
-        let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"))
+        let split = FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number
+        let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"),
+                                           frames: timeSteps, split: split)
         let network = try ModelFactory.make(ModelSpec(name: modelName, inChannels: data.channels, classes: data.classes,
                                                       height: data.height, width: data.width, activation: activation))
         _ = try loadCheckpoint(checkpoint, into: network, optimizer: nil, communicator)

@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
     @Option(name: original("epochs"), help: "Epochs to train.") var epochs: Int = 300
     @Option(name: original("j", "workers"), help: "Accepted for compatibility; batches are prepared on one background thread.") var j: Int = 0
     @Option(name: original("data_dir"), help: "Folder holding the dataset files.") var dataDir: String = "./data"
-    @Option(name: original("dataset"), help: "digits, fashion_mnist, mnist, cifar10, cifar100, synthetic.") var dataset: String = "cifar10"
+    @Option(name: original("dataset"), help: "\(DatasetCatalog.names.joined(separator: ", ")).") var dataset: String = "cifar10"
     @Option(name: original("out_dir"), help: "Folder for run folders (logs, checkpoints).") var outDir: String = "./logs"
     @Option(name: original("surrogate"), help: "Surrogate gradient: rectangle, sigmoid, triangle.") var surrogate: String = "rectangle"
     @Option(name: original("resume"), help: "Checkpoint to continue from.") var resume: String?
@@ -55,6 +55,8 @@ struct Train: ParsableCommand {
     @Option(name: original("name"), help: "Extra text in the run folder name.") var name: String = ""
     @Flag(name: original("amp"), help: "Accepted; clif-mpi trains in fp32.") var amp = false
 
+    @Option(name: original("split_by"), help: "Event datasets (dvsgesture, DVSCIFAR10): cut each sample's events into the -T frames by equal event number (default, as the original) or equal time.") var splitBy: String = "number"
+
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimiser steps.") var maxSteps: Int?
     @Flag(name: .customLong("no-shuffle"), help: "Keep the training set in file order.") var noShuffle = false
     @Flag(name: .customLong("no-augment"), help: "Turn the train-time augmentation off.") var noAugment = false
@@ -66,6 +68,9 @@ struct Train: ParsableCommand {
     func validate() throws {
         func positive(_ value: Int, _ flag: String) throws {
             guard value > 0 else { throw ValidationError("\(flag) must be positive, got \(value)") }
+        }
+        guard FrameSplit(rawValue: splitBy) != nil else {
+            throw ValidationError("-split_by must be number or time, got \(splitBy)")
         }
         try positive(T, "-T"); try positive(b, "-b"); try positive(epochs, "-epochs"); try positive(tMax, "-T_max")
         try positive(stepSize, "-step_size")

@@ -50,7 +50,8 @@ struct TrainingRun {
             ("weight_decay", "\(a.weightDecay)"),
         ]
         // clif-mpi's own option that changes the model is recorded too.
-        let extra = a.bn == "local" ? [("bn", "'local'")] : []
+        var extra = a.bn == "local" ? [("bn", "'local'")] : []
+        if a.splitBy != "number" { extra.append(("split_by", "'\(a.splitBy)'")) }
         return "Namespace(" + (items + extra).map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
     }
 
@@ -81,11 +82,18 @@ struct TrainingRun {
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
         let data: LoadedDataset
+        // Rank 0 loads first, so it alone builds a missing event-frame cache
+        // that the other ranks (on the same file system) then read.
+        // (A rank that fails aborts the job, so none waits forever.)
+        if communicator.rank != 0 { communicator.barrier() }
         do {
-            data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir))
+            data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir),
+                                           frames: effectiveTimeSteps, split: FrameSplit(rawValue: arguments.splitBy) ?? .number,
+                                           note: { say("-dataset \(arguments.dataset): \($0)") })
         } catch let error as DataError {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
         }
+        if communicator.rank == 0 { communicator.barrier() }
         let spec = ModelSpec(name: arguments.model, inChannels: data.channels, classes: data.classes,
                              height: data.height, width: data.width, activation: activation,
                              dropout: arguments.dropRate, seed: arguments.seed)

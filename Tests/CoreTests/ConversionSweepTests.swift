@@ -28,7 +28,8 @@ final class ConversionSweepTests: XCTestCase {
         // The reference evaluated clif-mpi's own test split.
         XCTAssertEqual(data.test.count, sweep.test_count)
         XCTAssertEqual(data.test.labels, sweep.test_labels)
-        XCTAssertEqual(data.test.pixels.reduce(0) { $0 + Int($1) }, sweep.test_pixel_sum)
+        let test = try XCTUnwrap(data.test as? ImageSet, "digits is an image set")
+        XCTAssertEqual(test.pixels.reduce(0) { $0 + Int($1) }, sweep.test_pixel_sum)
 
         let network = try ModelFactory.make(ModelSpec(name: "spiking_cnn_small", inChannels: 1, classes: 10, height: 8, width: 8,
                                                       activation: .spiking(NeuronConfig(model: .clif, surrogate: .rectangle))))

@@ -2,7 +2,7 @@ import Foundation
 
 /// The `-dataset` names clif-mpi reads.
 public enum DatasetCatalog {
-    public static let names = ["digits", "fashion_mnist", "mnist", "cifar10", "cifar100", "synthetic"]
+    public static let names = ["digits", "fashion_mnist", "mnist", "cifar10", "cifar100", "synthetic", "dvsgesture", "DVSCIFAR10"]
 
     /// Where Debian's `dataset-fashion-mnist` package installs the IDX files.
     public static let debianFashionMNIST = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
@@ -16,8 +16,12 @@ public enum DatasetCatalog {
         }
     }
 
-    /// Loads `name` from `dataDirectory` (the original's `-data_dir`).
-    public static func load(_ name: String, dataDirectory: URL, synthetic: SyntheticShape = .init()) throws -> LoadedDataset {
+    /// Loads `name` from `dataDirectory` (the original's `-data_dir`). Event
+    /// datasets become `frames` frames per sample (the run's `-T`) cut by
+    /// `split`; `note` hears when their frame cache is being built.
+    public static func load(_ name: String, dataDirectory: URL, synthetic: SyntheticShape = .init(),
+                            frames: Int = 6, split: FrameSplit = .number,
+                            note: (String) -> Void = { _ in }) throws -> LoadedDataset {
         switch name {
         case "digits":
             let (train, test) = try Digits.load()
@@ -45,6 +49,20 @@ public enum DatasetCatalog {
             return LoadedDataset(name: name, train: syntheticImages(synthetic, count: synthetic.train, seed: 1),
                                  test: syntheticImages(synthetic, count: synthetic.test, seed: 2),
                                  normalization: .identity(channels: synthetic.channels), augmentation: .none)
+        case "dvsgesture":
+            // 2×128×128 event counts, no normalisation or augmentation (as the original).
+            return LoadedDataset(name: name,
+                                 train: try DVSGesture.load(directory: dataDirectory, train: true, frames: frames, split: split, note: note),
+                                 test: try DVSGesture.load(directory: dataDirectory, train: false, frames: frames, split: split, note: note),
+                                 normalization: .identity(channels: 2), augmentation: .none)
+        case "DVSCIFAR10":
+            // 2×48×48 resized counts; train-time flip and rotation (RECIPE §6).
+            var augmentation = Augmentation(horizontalFlip: true)
+            augmentation.rotationDegrees = 15
+            return LoadedDataset(name: name,
+                                 train: try CIFAR10DVS.load(directory: dataDirectory, train: true, frames: frames, split: split, note: note),
+                                 test: try CIFAR10DVS.load(directory: dataDirectory, train: false, frames: frames, split: split, note: note),
+                                 normalization: .identity(channels: 2), augmentation: augmentation)
         default:
             throw DataError("unknown -dataset \(name); expected one of: \(names.joined(separator: ", "))")
         }

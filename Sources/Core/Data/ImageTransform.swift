@@ -31,6 +31,9 @@ public struct Augmentation: Sendable, Equatable {
     public var cutout: Bool
     /// RandomHorizontalFlip(0.5).
     public var horizontalFlip: Bool
+    /// Event frames only: rotation by an integer angle in `−d … d − 1`
+    /// degrees (0: none); see `FrameAugmentation`.
+    public var rotationDegrees: Int = 0
 
     public init(cropPadding: Int? = nil, cutout: Bool = false, horizontalFlip: Bool = false) {
         self.cropPadding = cropPadding; self.cutout = cutout; self.horizontalFlip = horizontalFlip

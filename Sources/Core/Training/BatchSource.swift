@@ -1,10 +1,21 @@
 import Foundation
 
-/// One batch of static images as this process holds it.
+/// One batch as this process holds it.
 public struct Batch: Sendable {
-    /// `[N, C, H, W]`, normalised.
+    /// `[N, C, H, W]` normalised static images, or `[T, N, C, H, W]` per-step
+    /// event frames.
     public let images: Tensor
     public let labels: [Int]
+    /// Whether `images` holds one frame per time step.
+    public var perStep: Bool { images.shape.count == 5 }
+
+    /// The network input `[T, N, C, H, W]`: static images repeated over
+    /// `timeSteps` (direct encoding), frames as they are.
+    public func networkInput(timeSteps: Int) -> Tensor {
+        guard perStep else { return images.repeatedOverTime(timeSteps) }
+        precondition(images.shape[0] == timeSteps, "Batch: \(images.shape[0]) frames per sample for \(timeSteps) time steps")
+        return images
+    }
 }
 
 /// Cuts a split into batches: the order of each epoch is a permutation that
@@ -12,14 +23,14 @@ public struct Batch: Sendable {
 /// function of (seed, epoch, dataset index) — so any process can prepare any
 /// part of any batch and get the same values.
 public struct BatchSource: Sendable {
-    public let set: ImageSet
+    public let set: any SampleSet
     public let batchSize: Int
     public let normalization: Normalization
     public let augmentation: Augmentation
     public let shuffle: Bool
     public let seed: UInt64
 
-    public init(set: ImageSet, batchSize: Int, normalization: Normalization, augmentation: Augmentation,
+    public init(set: any SampleSet, batchSize: Int, normalization: Normalization, augmentation: Augmentation,
                 shuffle: Bool, seed: UInt64) {
         precondition(batchSize > 0, "BatchSource: batch size \(batchSize)")
         self.set = set; self.batchSize = batchSize; self.normalization = normalization
@@ -43,15 +54,22 @@ public struct BatchSource: Sendable {
         order[(index * batchSize)..<min((index + 1) * batchSize, order.count)]
     }
 
-    /// Prepares the images `indices` (augmented when `augmentation` is on).
+    /// Prepares the samples `indices` (augmented when `augmentation` is on):
+    /// `[N, C, H, W]` images, or frames transposed to `[T, N, C, H, W]`.
     public func prepare(_ indices: ArraySlice<Int>, epoch: Int) -> Batch {
-        let size = set.imageSize
-        var images = Tensor(zeros: [indices.count, set.channels, set.height, set.width])
+        let image = set.channels * set.height * set.width, n = indices.count
+        let steps = set.framesPerSample
+        var images = Tensor(zeros: (steps.map { [$0] } ?? []) + [n, set.channels, set.height, set.width])
+        let sample = ScratchBuffer(count: set.preparedSize)
         images.withMutablePointer { out in
             for (j, index) in indices.enumerated() {
                 var stream = RandomStream(seed: seed, name: "augment", UInt64(epoch), UInt64(index))
-                ImageTransform.prepare(set, index: index, augmentation: augmentation, normalization: normalization,
-                                       stream: &stream, into: out + j * size)
+                set.prepare(index, augmentation: augmentation, normalization: normalization, stream: &stream,
+                            into: sample.pointer)
+                // Frame t of sample j goes to [t, j].
+                for t in 0..<(steps ?? 1) {
+                    (out + (t * n + j) * image).update(from: sample.pointer + t * image, count: image)
+                }
             }
         }
         return Batch(images: images, labels: indices.map { set.labels[$0] })

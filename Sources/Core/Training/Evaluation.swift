@@ -13,7 +13,7 @@ public enum Evaluation {
     /// Runs `network` in eval mode over `set` in file order; `progress` gets
     /// (batch, batches, running result) after every batch; `meter` records
     /// layer activity for the energy estimate.
-    public static func run(_ network: Network, on set: ImageSet, normalization: Normalization, batchSize: Int,
+    public static func run(_ network: Network, on set: any SampleSet, normalization: Normalization, batchSize: Int,
                            timeSteps: Int, loss: LossConfig = LossConfig(), shard: Shard = Shard(),
                            reducer: BatchReducer = LocalReducer(), meter: ActivityMeter? = nil,
                            progress: ((Int, Int, Result) -> Void)? = nil) -> Result {
@@ -29,8 +29,8 @@ public enum Evaluation {
             let layout = shard.layout(batch: indices.count, chunkSize: chunkSize)
             let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: timeSteps,
-                                      staticInput: true, meter: meter)
-            let step = TrainingStep.evaluate(network, input: batch.images.repeatedOverTime(timeSteps),
+                                      staticInput: !batch.perStep, meter: meter)
+            let step = TrainingStep.evaluate(network, input: batch.networkInput(timeSteps: timeSteps),
                                              targets: .labels(batch.labels), loss: loss, context: context)
             let local = Accuracy.hits(logits: step.logits, labels: batch.labels)
             // Hit counts are integers: the exact reducer adds them without rounding.

@@ -85,7 +85,7 @@ public struct BatchProgress: Sendable {
     public let elapsed: Double
 }
 
-/// The epoch loop of RECIPE §7 over static-image datasets: train on shuffled
+/// The epoch loop of RECIPE §7 over static images or event frames: train on shuffled
 /// batches, evaluate the whole test set, every epoch.
 public final class Trainer {
     public let network: Network
@@ -181,9 +181,9 @@ public final class Trainer {
             let batch = prefetcher.take(i)
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
                                       timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
-                                      staticInput: true, localBatchNorm: options.localBatchNorm)
+                                      staticInput: !batch.perStep, localBatchNorm: options.localBatchNorm)
             let buffersBefore = options.skipNonFiniteSteps ? network.buffers.values : []
-            let result = TrainingStep.gradients(network, input: batch.images.repeatedOverTime(options.timeSteps),
+            let result = TrainingStep.gradients(network, input: batch.networkInput(timeSteps: options.timeSteps),
                                                 targets: .labels(batch.labels), loss: options.loss, context: context)
             // Totals are global (a NaN anywhere reaches every rank through the
             // exact reducer), so every rank takes the same branch.

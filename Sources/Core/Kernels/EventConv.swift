@@ -41,24 +41,26 @@ public struct InputEvents {
         let laneBits = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
         for segment in 0..<segments {
             let plane = images[segment / channels] + (segment % channels) * pixels
-            var p = 0
-            while p < pixels {
-                var mask: Int32
-                if p + 8 <= pixels {
-                    let v = UnsafeRawPointer(plane + p).loadUnaligned(as: SIMD8<Float>.self)
-                    mask = SIMD8<Int32>(repeating: 0).replacing(with: laneBits, where: v .!= SIMD8<Float>.zero).wrappedSum()
-                } else {
-                    mask = 0
-                    for lane in 0..<(pixels - p) where plane[p + lane] != 0 { mask |= 1 << Int32(lane) }
+            for iy in 0..<height {
+                let row = plane + iy * width
+                var ix = 0
+                while ix < width {
+                    var mask: Int32 = 0
+                    if ix + 8 <= width {
+                        let v = UnsafeRawPointer(row + ix).loadUnaligned(as: SIMD8<Float>.self)
+                        mask = SIMD8<Int32>(repeating: 0).replacing(with: laneBits, where: v .!= SIMD8<Float>.zero).wrappedSum()
+                    } else {
+                        for lane in 0..<(width - ix) where row[ix + lane] != 0 { mask |= 1 << Int32(lane) }
+                    }
+                    while mask != 0 {
+                        let x = ix + mask.trailingZeroBitCount
+                        found[n] = UInt32(iy << 16 | x)
+                        foundValues[n] = row[x]
+                        n += 1
+                        mask &= mask - 1
+                    }
+                    ix += 8
                 }
-                while mask != 0 {
-                    let q = p + mask.trailingZeroBitCount
-                    found[n] = UInt32((q / width) << 16 | (q % width))
-                    foundValues[n] = plane[q]
-                    n += 1
-                    mask &= mask - 1
-                }
-                p += 8
             }
             starts[segment + 1] = Int32(n)
         }
@@ -250,29 +252,58 @@ public enum EventConv {
     @inline(__always)
     static func weightGradient<Block: RowBlock>(_: Block.Type, gradWeightT: UnsafeMutablePointer<Float>, events: InputEvents, image i: Int,
                                                 gradOutT: UnsafePointer<Float>, outChannels o: Int, geometry g: ConvGeometry) {
-        let kk = g.kernel * g.kernel
+        let kk = g.kernel * g.kernel, s = g.stride
         let fullBlocks = o / Block.width * Block.width
+        let uniform = events.values.isEmpty
+        // With stride S an offset reaches output pixels only from inputs with
+        // (iy, ix) ≡ (ky − P, kx − P) mod S: a channel's events sorted into
+        // these S² classes let each offset visit only its own class.
+        let sortedCoordinates = UnsafeMutablePointer<UInt32>.allocate(capacity: s == 1 ? 1 : max(1, events.count))
+        let sortedValues = UnsafeMutablePointer<Float>.allocate(capacity: s == 1 || uniform ? 1 : max(1, events.count))
+        defer { sortedCoordinates.deallocate(); sortedValues.deallocate() }
+        var classStart = [Int](repeating: 0, count: s * s + 1), next = classStart
         events.coordinates.withUnsafeBufferPointer { coordinate in
             events.values.withUnsafeBufferPointer { value in
                 for c in 0..<g.channels {
                     let segment = events.segment(image: i, channel: c)
                     guard !segment.isEmpty else { continue }
+                    var classCoordinates = UnsafePointer(coordinate.baseAddress! + segment.lowerBound)
+                    var classValues = uniform ? nil : UnsafePointer(value.baseAddress! + segment.lowerBound)
+                    if s > 1 {
+                        @inline(__always) func parity(_ e: Int) -> Int {
+                            let iy = Int(coordinate[e] >> 16), ix = Int(coordinate[e] & 0xFFFF)
+                            return s == 2 ? (iy & 1) << 1 | ix & 1 : iy % s * s + ix % s
+                        }
+                        for q in classStart.indices { classStart[q] = 0 }
+                        for e in segment { classStart[parity(e) + 1] += 1 }
+                        for q in 0..<(s * s) { classStart[q + 1] += classStart[q] }
+                        for q in classStart.indices { next[q] = classStart[q] }
+                        for e in segment {
+                            let q = parity(e)
+                            sortedCoordinates[next[q]] = coordinate[e]
+                            if !uniform { sortedValues[next[q]] = value[e] }
+                            next[q] += 1
+                        }
+                        classCoordinates = UnsafePointer(sortedCoordinates)
+                        classValues = uniform ? nil : UnsafePointer(sortedValues)
+                    }
                     for k in 0..<kk {
                         let ky = k / g.kernel, kx = k % g.kernel
+                        let wanted = s == 1 ? 0 : ((ky - g.padding) % s + s) % s * s + ((kx - g.padding) % s + s) % s
+                        let members = s == 1 ? 0..<segment.count : classStart[wanted]..<classStart[wanted + 1]
                         let row = gradWeightT + (k * g.channels + c) * o
                         for block in stride(from: 0, to: fullBlocks, by: Block.width) {
                             var sum = Block(row + block)
-                            for e in segment {
-                                guard let p = outputPixel(coordinate[e], ky: ky, kx: kx, g) else { continue }
-                                sum = sum.adding(Block(gradOutT + p * o + block), times: value.isEmpty ? events.uniformValue : value[e])
+                            for e in members {
+                                guard let p = outputPixel(classCoordinates[e], ky: ky, kx: kx, g) else { continue }
+                                sum = sum.adding(Block(gradOutT + p * o + block), times: classValues?[e] ?? events.uniformValue)
                             }
                             sum.store(row + block)
                         }
                         for lane in fullBlocks..<o {
-                            for e in segment {
-                                guard let p = outputPixel(coordinate[e], ky: ky, kx: kx, g) else { continue }
-                                let v = value.isEmpty ? events.uniformValue : value[e]
-                                row[lane] = row[lane].addingProduct(v, gradOutT[p * o + lane])
+                            for e in members {
+                                guard let p = outputPixel(classCoordinates[e], ky: ky, kx: kx, g) else { continue }
+                                row[lane] = row[lane].addingProduct(classValues?[e] ?? events.uniformValue, gradOutT[p * o + lane])
                             }
                         }
                     }

@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
     @Option(name: original("epochs"), help: "Epochs to train.") var epochs: Int = 300
     @Option(name: original("j", "workers"), help: "Accepted for compatibility; batches are prepared on one background thread.") var j: Int = 0
     @Option(name: original("data_dir"), help: "Folder holding the dataset files.") var dataDir: String = "./data"
-    @Option(name: original("dataset"), help: "digits, fashion_mnist, mnist, cifar10, cifar100, synthetic.") var dataset: String = "cifar10"
+    @Option(name: original("dataset"), help: "digits, fashion_mnist, mnist, cifar10, cifar100, tiny_imagenet, synthetic.") var dataset: String = "cifar10"
     @Option(name: original("out_dir"), help: "Folder for run folders (logs, checkpoints).") var outDir: String = "./logs"
     @Option(name: original("surrogate"), help: "Surrogate gradient: rectangle, sigmoid, triangle.") var surrogate: String = "rectangle"
     @Option(name: original("resume"), help: "Checkpoint to continue from.") var resume: String?

@@ -82,7 +82,8 @@ struct TrainingRun {
         Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
         let data: LoadedDataset
         do {
-            data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir))
+            data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir),
+                                           progress: leader ? { line in print(line); fflush(stdout) } : nil)
         } catch let error as DataError {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
         }

@@ -72,6 +72,10 @@ struct TrainingRun {
         o.augment = !a.noAugment
         o.localBatchNorm = a.bn == "local"
         o.skipNonFiniteSteps = a.onNan == "skip"
+        if a.cutupmixAuto, let recipe = CutupmixAuto.recipe(for: a.dataset) {
+            o.mixing = recipe.mixing
+            o.dropLastBatch = recipe.dropLastBatch
+        }
         return o
     }
 
@@ -80,12 +84,16 @@ struct TrainingRun {
         let leader = communicator.rank == 0
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
-        let data: LoadedDataset
+        var data: LoadedDataset
         do {
             data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir),
                                            progress: leader ? { line in print(line); fflush(stdout) } : nil)
         } catch let error as DataError {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
+        }
+        if arguments.cutupmixAuto, let recipe = CutupmixAuto.recipe(for: data.name) {
+            data = LoadedDataset(name: data.name, train: data.train, test: data.test, normalization: data.normalization,
+                                 augmentation: recipe.augmentation)
         }
         let spec = ModelSpec(name: arguments.model, inChannels: data.channels, classes: data.classes,
                              height: data.height, width: data.width, activation: activation,

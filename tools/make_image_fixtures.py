@@ -9,7 +9,8 @@ What it writes:
                           TinyImageNet dataset does, as [3, H, W] exact F32 integers named by file stem.
   augment_ops.safetensors torchvision's autoaugment._apply_op on PIL images (the ops of TrivialAugmentWide
                           and AutoAugment) for chosen magnitudes, both interpolations for geometric ops,
-                          and the magnitude bins of both policies (see FIXTURES.md).
+                          the magnitude bins of both policies, TrivialAugmentWide's op order and the
+                          ImageNet policy table (see FIXTURES.md).
 
 How to run (from the repository root, in the oracle venv of tools/requirements-oracle.txt):
     pip install --no-deps torchvision==0.28.0     # the version that pairs with torch 2.13
@@ -144,6 +145,9 @@ def ops_fixtures():
         tensors[f"{image_name}.input"] = pixels.transpose(2, 0, 1).astype(np.float32)
     for key, values in listing.items():
         meta[f"magnitudes.{key}"] = ",".join(repr(v) for v in values)
+    policies = autoaugment.AutoAugment()._get_policies(autoaugment.AutoAugmentPolicy.IMAGENET)
+    meta["policies.imagenet"] = json.dumps(policies, separators=(",", ":"))
+    meta["trivial_ops"] = ",".join(wide_space.keys())
     write_safetensors(ROOT / "augment_ops.safetensors", tensors, meta)
 
 

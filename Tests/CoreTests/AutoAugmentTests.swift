@@ -36,8 +36,13 @@ final class AutoAugmentTests: XCTestCase {
         }
     }
 
-    func testMagnitudeBinsAreTorchvisions() throws {
+    func testMagnitudeBinsAndPoliciesAreTorchvisions() throws {
         let fixture = try Fixture.load("images/augment_ops")
+        XCTAssertEqual(AutoAugmentPolicy.trivialOps.map(\.rawValue).joined(separator: ","), fixture.metadata["trivial_ops"])
+        let policies = AutoAugmentPolicy.imageNetPolicies.map { pair in
+            "[" + pair.map { "[\"\($0.0.rawValue)\",\($0.1),\($0.2.map(String.init) ?? "null")]" }.joined(separator: ",") + "]"
+        }
+        XCTAssertEqual("[" + policies.joined(separator: ",") + "]", fixture.metadata["policies.imagenet"])
         for (policy, tag) in [(AutoAugmentPolicy.trivialAugmentWide, "wide"), (.imageNet, "imagenet")] {
             for op in AutoAugmentPolicy.Op.allCases {
                 let stored = fixture.tensor("bins.\(tag).\(op.rawValue)")

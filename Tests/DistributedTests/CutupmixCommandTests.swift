@@ -52,6 +52,14 @@ final class CutupmixCommandTests: XCTestCase {
         for ranks in [2, 3, 4] {
             XCTAssertEqual(try checkpoint(ranks, args, outDir: outDir), plain, "\(ranks) ranks differ from one process")
         }
+        // Stopped mid-epoch under 2 ranks, resumed under 3: the same bytes.
+        _ = try checkpoint(2, args.map { $0 == "5" ? "2" : $0 }, outDir: outDir)
+        let saved = folder.appendingPathComponent("interrupted.safetensors")
+        try FileManager.default.copyItem(at: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors"), to: saved)
+        let resumed = try Tool.mpi(3, args + ["-resume", saved.path])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertEqual(try Data(contentsOf: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors")), plain,
+                       "stopped after step 2 with 2 ranks, resumed with 3: differs from the plain run")
         // The recipe changes training: without it the run ends elsewhere.
         XCTAssertNotEqual(try checkpoint(nil, args.filter { $0 != "-cutupmix_auto" }, outDir: outDir), plain)
     }

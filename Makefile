@@ -3,7 +3,7 @@
 #   make test  — builds and runs the whole test suite
 # Both install the Debian packages they need first (apt-get, as root).
 
-APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev iproute2
+APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev iproute2
 SWIFT ?= swift
 RUN_DIR ?= runs
 

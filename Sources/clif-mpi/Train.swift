@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
                    .customLong("neuron-model")],
             help: "LIF, CLIF, PLIF or relu (ANN baseline, T = 1). -neuron is accepted too.") var neuronModel: String = "LIF"
-    @Flag(name: original("cutupmix_auto"), help: "Not available yet: the CutMix/Mixup/TrivialAugment recipe.") var cutupmixAuto = false
+    @Flag(name: original("cutupmix_auto"), help: "CIFAR: TrivialAugmentWide, RandomErasing and Mixup/CutMix per batch (last incomplete batch dropped); tiny_imagenet: AutoAugment (ImageNet policy).") var cutupmixAuto = false
     @Option(name: original("label_smoothing"), help: "Label smoothing of the cross-entropy.") var labelSmoothing: Float = 0.0
     @Option(name: original("name"), help: "Extra text in the run folder name.") var name: String = ""
     @Flag(name: original("amp"), help: "Accepted; clif-mpi trains in fp32.") var amp = false
@@ -98,8 +98,8 @@ struct Train: ParsableCommand {
         guard ModelFactory.names.contains(model) else {
             throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")
         }
-        if cutupmixAuto {
-            throw ValidationError("-cutupmix_auto (TrivialAugmentWide, RandomErasing, Mixup/CutMix) is not implemented in this version; run without it")
+        if cutupmixAuto && CutupmixAuto.recipe(for: dataset) == nil {
+            throw ValidationError("-cutupmix_auto applies to \(CutupmixAuto.datasets.joined(separator: ", ")) (as in the original), not to -dataset \(dataset); run without it")
         }
     }
 

@@ -73,6 +73,10 @@ struct TrainingRun {
         o.augment = !a.noAugment
         o.localBatchNorm = a.bn == "local"
         o.skipNonFiniteSteps = a.onNan == "skip"
+        if a.cutupmixAuto, let recipe = CutupmixAuto.recipe(for: a.dataset) {
+            o.mixing = recipe.mixing
+            o.dropLastBatch = recipe.dropLastBatch
+        }
         return o
     }
 
@@ -81,7 +85,7 @@ struct TrainingRun {
         let leader = communicator.rank == 0
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
-        let data: LoadedDataset
+        var data: LoadedDataset
         // Rank 0 loads first, so it alone builds a missing event-frame cache
         // that the other ranks (on the same file system) then read.
         // (A rank that fails aborts the job, so none waits forever.)
@@ -89,11 +93,15 @@ struct TrainingRun {
         do {
             data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir),
                                            frames: effectiveTimeSteps, split: FrameSplit(rawValue: arguments.splitBy) ?? .number,
-                                           note: { say("-dataset \(arguments.dataset): \($0)") })
+                                           note: { say("-dataset \(arguments.dataset): \($0)"); fflush(stdout) })
         } catch let error as DataError {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
         }
         if communicator.rank == 0 { communicator.barrier() }
+        if arguments.cutupmixAuto, let recipe = CutupmixAuto.recipe(for: data.name) {
+            data = LoadedDataset(name: data.name, train: data.train, test: data.test, normalization: data.normalization,
+                                 augmentation: recipe.augmentation)
+        }
         let spec = ModelSpec(name: arguments.model, inChannels: data.channels, classes: data.classes,
                              height: data.height, width: data.width, activation: activation,
                              dropout: arguments.dropRate, seed: arguments.seed)

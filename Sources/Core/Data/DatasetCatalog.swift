@@ -2,7 +2,8 @@ import Foundation
 
 /// The `-dataset` names clif-mpi reads.
 public enum DatasetCatalog {
-    public static let names = ["digits", "fashion_mnist", "mnist", "cifar10", "cifar100", "synthetic", "dvsgesture", "DVSCIFAR10"]
+    public static let names = ["digits", "fashion_mnist", "mnist", "cifar10", "cifar100", "tiny_imagenet",
+                               "synthetic", "dvsgesture", "DVSCIFAR10"]
 
     /// Where Debian's `dataset-fashion-mnist` package installs the IDX files.
     public static let debianFashionMNIST = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
@@ -18,10 +19,11 @@ public enum DatasetCatalog {
 
     /// Loads `name` from `dataDirectory` (the original's `-data_dir`). Event
     /// datasets become `frames` frames per sample (the run's `-T`) cut by
-    /// `split`; `note` hears when their frame cache is being built.
+    /// `split`. `note` hears about long loads, a line of text at a time: an
+    /// event dataset's frame cache being built, Tiny-ImageNet being decoded.
     public static func load(_ name: String, dataDirectory: URL, synthetic: SyntheticShape = .init(),
                             frames: Int = 6, split: FrameSplit = .number,
-                            note: (String) -> Void = { _ in }) throws -> LoadedDataset {
+                            note: @escaping (String) -> Void = { _ in }) throws -> LoadedDataset {
         switch name {
         case "digits":
             let (train, test) = try Digits.load()
@@ -45,6 +47,15 @@ public enum DatasetCatalog {
                                  train: try CIFAR.load(directory: dataDirectory, variant: variant, split: .train),
                                  test: try CIFAR.load(directory: dataDirectory, variant: variant, split: .test),
                                  normalization: name == "cifar10" ? .cifar10 : .cifar100, augmentation: .cifar)
+        case "tiny_imagenet":
+            // RandomCrop(64) without padding is the identity on 64×64 images.
+            func report(_ split: String) -> (Int, Int) -> Void {
+                { done, total in note("decoding Tiny-ImageNet \(split): \(done)/\(total) images") }
+            }
+            let train = try TinyImageNet.load(directory: dataDirectory, split: .train, progress: report("train"))
+            let test = try TinyImageNet.load(directory: dataDirectory, split: .test, progress: report("val"))
+            return LoadedDataset(name: name, train: train, test: test, normalization: .tinyImageNet,
+                                 augmentation: Augmentation(horizontalFlip: true))
         case "synthetic":
             return LoadedDataset(name: name, train: syntheticImages(synthetic, count: synthetic.train, seed: 1),
                                  test: syntheticImages(synthetic, count: synthetic.test, seed: 2),

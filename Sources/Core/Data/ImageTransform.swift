@@ -1,3 +1,5 @@
+import Foundation
+
 /// Per-channel normalisation `(x − mean) / std` on pixels scaled to [0, 1].
 public struct Normalization: Sendable, Equatable {
     public let mean: [Float], std: [Float]
@@ -21,7 +23,9 @@ public struct Normalization: Sendable, Equatable {
 }
 
 /// Train-time augmentation of RECIPE §6, applied in this order:
-/// RandomCrop (zero padding) → Cutout → horizontal flip → normalise.
+/// RandomCrop (zero padding) → Cutout → horizontal flip → normalise; or, with
+/// an automatic `policy` (`-cutupmix_auto`), on the 8-bit image: horizontal
+/// flip → policy, then normalise → RandomErasing.
 public struct Augmentation: Sendable, Equatable {
     /// RandomCrop to the image size after zero-padding each side by this
     /// many pixels (4 for CIFAR); nil: no crop.
@@ -34,13 +38,24 @@ public struct Augmentation: Sendable, Equatable {
     /// Event frames only: rotation by an integer angle in `−d … d − 1`
     /// degrees (0: none); see `FrameAugmentation`.
     public var rotationDegrees: Int = 0
+    /// TrivialAugmentWide or AutoAugment on the 8-bit image after the flip
+    /// (images with `maxValue` 255; no crop padding or Cutout with it).
+    public var policy: AutoAugmentPolicy?
+    /// RandomErasing probability (torchvision defaults otherwise), after normalising; 0: off.
+    public var randomErasing: Float
 
-    public init(cropPadding: Int? = nil, cutout: Bool = false, horizontalFlip: Bool = false) {
+    public init(cropPadding: Int? = nil, cutout: Bool = false, horizontalFlip: Bool = false,
+                policy: AutoAugmentPolicy? = nil, randomErasing: Float = 0) {
+        precondition(policy == nil || (cropPadding ?? 0) == 0 && !cutout, "Augmentation: a policy replaces crop padding and Cutout")
         self.cropPadding = cropPadding; self.cutout = cutout; self.horizontalFlip = horizontalFlip
+        self.policy = policy; self.randomErasing = randomErasing
     }
 
     public static let none = Augmentation()
     public static let cifar = Augmentation(cropPadding: 4, cutout: true, horizontalFlip: true)
+    /// The original's `-cutupmix_auto` per-sample transform for CIFAR
+    /// (torchvision references' ClassificationPresetTrain with `ta_wide`, random_erase 0.1).
+    public static let cifarTrivialAugment = Augmentation(horizontalFlip: true, policy: .trivialAugmentWide, randomErasing: 0.1)
 }
 
 // Legend: C channels, H×W image; images are [C, H, W].
@@ -54,6 +69,18 @@ public enum ImageTransform {
         precondition(normalization.mean.count == c, "ImageTransform: \(normalization.mean.count) means for \(c) channels")
         let pixels = set.image(index)
         let scale = 1 / set.maxValue
+        if let policy = augmentation.policy {
+            precondition(set.maxValue == 255, "ImageTransform: automatic policies need 8-bit images, maxValue \(set.maxValue)")
+            var image = PixelImage(channels: c, height: h, width: w, pixels: Array(pixels))
+            if augmentation.horizontalFlip && stream.uniform() < 0.5 { image = PixelOps.flip(image) }
+            image = policy.augment(image, stream: &stream)
+            for i in 0..<(c * h * w) { out[i] = Float(image.pixels[i]) * scale }
+            normalize(out, channels: c, planeSize: h * w, normalization)
+            if augmentation.randomErasing > 0 {
+                randomErasing(out, channels: c, height: h, width: w, probability: augmentation.randomErasing, stream: &stream)
+            }
+            return
+        }
         // Pixels in [0, 1], cropped.
         var top = 0, left = 0, pad = 0
         if let padding = augmentation.cropPadding {
@@ -79,10 +106,37 @@ public enum ImageTransform {
                 for x in 0..<(w / 2) { line.swapAt(x, w - 1 - x) }
             }
         }
-        for ch in 0..<c {
-            let plane = out + ch * h * w
+        normalize(out, channels: c, planeSize: h * w, normalization)
+    }
+
+    static func normalize(_ image: UnsafeMutablePointer<Float>, channels: Int, planeSize: Int, _ normalization: Normalization) {
+        for ch in 0..<channels {
+            let plane = image + ch * planeSize
             let mean = normalization.mean[ch], inverse = 1 / normalization.std[ch]
-            for i in 0..<(h * w) { plane[i] = (plane[i] - mean) * inverse }
+            for i in 0..<planeSize { plane[i] = (plane[i] - mean) * inverse }
+        }
+    }
+
+    /// torchvision RandomErasing(p, scale (0.02, 0.33), ratio (0.3, 3.3), value 0):
+    /// up to 10 tries for a box of that area and aspect that fits, filled with 0.
+    static func randomErasing(_ image: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int,
+                              probability: Float, stream: inout RandomStream) {
+        guard stream.uniform() < probability else { return }
+        let area = Double(height * width)
+        let logLow = Float(Foundation.log(0.3)), logHigh = Float(Foundation.log(3.3))
+        for _ in 0..<10 {
+            let eraseArea = area * Double(stream.uniform(0.02, 0.33))
+            let aspect = Foundation.exp(Double(stream.uniform(logLow, logHigh)))
+            let h = Int((eraseArea * aspect).squareRoot().rounded(.toNearestOrEven))
+            let w = Int((eraseArea / aspect).squareRoot().rounded(.toNearestOrEven))
+            guard h < height && w < width else { continue }
+            let top = stream.integer(below: height - h + 1), left = stream.integer(below: width - w + 1)
+            for ch in 0..<channels {
+                for y in top..<(top + h) {
+                    for x in left..<(left + w) { image[(ch * height + y) * width + x] = 0 }
+                }
+            }
+            return
         }
     }
 

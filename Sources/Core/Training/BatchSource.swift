@@ -5,7 +5,18 @@ public struct Batch: Sendable {
     /// `[N, C, H, W]` normalised static images, or `[T, N, C, H, W]` per-step
     /// event frames.
     public let images: Tensor
+    /// Class indices; for mixed batches the class each soft target favours.
     public let labels: [Int]
+    /// `[N, K]` target distributions of mixed batches (`BatchMixing`); nil: the labels.
+    public let softTargets: [Float]?
+
+    public init(images: Tensor, labels: [Int], softTargets: [Float]? = nil) {
+        self.images = images; self.labels = labels; self.softTargets = softTargets
+    }
+
+    /// What the loss compares with.
+    public var targets: Targets { softTargets.map { .soft($0) } ?? .labels(labels) }
+
     /// Whether `images` holds one frame per time step.
     public var perStep: Bool { images.shape.count == 5 }
 
@@ -29,16 +40,19 @@ public struct BatchSource: Sendable {
     public let augmentation: Augmentation
     public let shuffle: Bool
     public let seed: UInt64
+    /// Leave out the last batch when it is incomplete (PyTorch's `drop_last`).
+    public let dropLast: Bool
 
     public init(set: any SampleSet, batchSize: Int, normalization: Normalization, augmentation: Augmentation,
-                shuffle: Bool, seed: UInt64) {
+                shuffle: Bool, seed: UInt64, dropLast: Bool = false) {
         precondition(batchSize > 0, "BatchSource: batch size \(batchSize)")
         self.set = set; self.batchSize = batchSize; self.normalization = normalization
-        self.augmentation = augmentation; self.shuffle = shuffle; self.seed = seed
+        self.augmentation = augmentation; self.shuffle = shuffle; self.seed = seed; self.dropLast = dropLast
     }
 
-    /// Batches per epoch; the last one is smaller when the batch size does not divide the split.
-    public var batchCount: Int { (set.count + batchSize - 1) / batchSize }
+    /// Batches per epoch; the last one is smaller when the batch size does not
+    /// divide the split, unless `dropLast` leaves it out.
+    public var batchCount: Int { dropLast ? set.count / batchSize : (set.count + batchSize - 1) / batchSize }
 
     /// Dataset indices in the order of `epoch`.
     public func order(epoch: Int) -> [Int] {
@@ -73,6 +87,23 @@ public struct BatchSource: Sendable {
             }
         }
         return Batch(images: images, labels: indices.map { set.labels[$0] })
+    }
+
+    /// This process's part `local` (positions in the global batch) of global
+    /// batch `batch`, `global` its dataset indices, mixed as `mixing` draws it.
+    /// Position p is paired with position p − 1 of the whole batch, so the
+    /// partner of the first local sample is prepared here as well (any process
+    /// prepares any sample identically).
+    public func prepareMixed(_ global: ArraySlice<Int>, local: Range<Int>, epoch: Int, batch: Int,
+                             mixing: BatchMixing) -> Batch {
+        guard !local.isEmpty else {
+            return Batch(images: Tensor(zeros: [0, set.channels, set.height, set.width]), labels: [], softTargets: [])
+        }
+        let b = global.count
+        let positions = [(local.lowerBound - 1 + b) % b] + Array(local)
+        let prepared = prepare(ArraySlice(positions.map { global[global.startIndex + $0] }), epoch: epoch)
+        let draw = mixing.draw(seed: seed, epoch: epoch, batch: batch, height: set.height, width: set.width)
+        return BatchMixing.apply(draw, images: prepared.images, labels: prepared.labels, classes: set.classes)
     }
 }
 

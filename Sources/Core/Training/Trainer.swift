@@ -23,6 +23,10 @@ public struct TrainingOptions: Sendable {
     /// What a NaN or infinity in the loss or the gradients does: stop the
     /// run (default) or skip that step (`--on-nan skip`).
     public var skipNonFiniteSteps = false
+    /// Mixup / CutMix per training batch (`-cutupmix_auto` on CIFAR); applied only with `augment`.
+    public var mixing: BatchMixing?
+    /// Leave out each epoch's incomplete last training batch.
+    public var dropLastBatch = false
     /// Samples per reduction chunk (see `BatchLayout`); a function of the
     /// batch size only, never of the process count.
     public var chunkSize: Int { BatchLayout.chunkSize(forBatchSize: batchSize) }
@@ -157,13 +161,19 @@ public final class Trainer {
         optimizer.learningRate = lr
         let train = BatchSource(set: dataset.train, batchSize: options.batchSize, normalization: dataset.normalization,
                                 augmentation: options.augment ? dataset.augmentation : .none,
-                                shuffle: options.shuffle, seed: options.seed)
+                                shuffle: options.shuffle, seed: options.seed, dropLast: options.dropLastBatch)
+        let mixing = options.augment ? options.mixing : nil
         let order = train.order(epoch: epoch)
         let layouts = (0..<train.batchCount).map { shard.layout(batch: train.indices(of: $0, in: order).count,
                                                                  chunkSize: options.chunkSize) }
         let prefetcher = Prefetcher { [train] i in
             let indices = train.indices(of: i, in: order)
-            let local = indices.dropFirst(layouts[i].globalOffset).prefix(layouts[i].localBatch)
+            let offset = layouts[i].globalOffset
+            if let mixing {
+                return train.prepareMixed(indices, local: offset..<(offset + layouts[i].localBatch), epoch: epoch,
+                                          batch: i, mixing: mixing)
+            }
+            let local = indices.dropFirst(offset).prefix(layouts[i].localBatch)
             return train.prepare(local, epoch: epoch)
         }
         let sums = state.epochSums
@@ -184,7 +194,7 @@ public final class Trainer {
                                       staticInput: !batch.perStep, localBatchNorm: options.localBatchNorm)
             let buffersBefore = options.skipNonFiniteSteps ? network.buffers.values : []
             let result = TrainingStep.gradients(network, input: batch.networkInput(timeSteps: options.timeSteps),
-                                                targets: .labels(batch.labels), loss: options.loss, context: context)
+                                                targets: batch.targets, loss: options.loss, context: context)
             // Totals are global (a NaN anywhere reaches every rank through the
             // exact reducer), so every rank takes the same branch.
             let problem = NonFinite.find(loss: result.loss, in: network)

@@ -7,7 +7,8 @@
 # tools/requirements-oracle.txt has torch). Each row runs with the environment as set and, when
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set, again with both unset (only for that command);
 # then a short clif-mpi training run under both settings checks that the losses agree.
-# Prints a markdown table; the ratio column is clif-mpi samples/s ÷ that row's samples/s.
+# Prints a markdown table; the ratio column is clif-mpi samples/s ÷ that row's samples/s, the firing
+# rate the mean over neuron layers of the last timed step (synthetic data, initial weights).
 #
 #   PYTHON=/root/oracle-venv/bin/python bench/compare.sh
 # Knobs (environment): STEPS (timed steps, default 2), WARMUP (1), BF16_STEPS (1), BF16_WARMUP (0),
@@ -56,19 +57,26 @@ for cfg in "${configs[@]}"; do
   IFS='|' read -r model input T <<<"$cfg"
   name="$model CLIF $input T=$T b=$BATCH"
   for s in "${settings[@]}"; do
-    out="$log/clif-$model-$s.txt"
-    echo "… clif-mpi $name ($(label "$s"))" >&2
-    if runenv "$s" "$bin" bench --model "$model" --neuron CLIF -T "$T" -b "$BATCH" --input "$input" \
-         --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" >"$out" 2>&1; then
-      sps=$(sed -n 's/^samples\/s: \([0-9.]*\).*/\1/p' "$out")
-      gf=$(sed -n 's/.*dense-equivalent GFLOP\/s: \([0-9.]*\).*/\1/p' "$out")
-      rss=$(sed -n 's/^peak RSS: \([0-9.]*\) MB.*/\1/p' "$out")
-      rows+=("$name|clif-mpi|fp32|$(label "$s")|$sps|$gf|$rss|")
-      eval "clif_${s//-/_}_${model}=$sps"
-    else
-      rows+=("$name|clif-mpi|fp32|$(label "$s")|failed (see $out)|||")
-      eval "clif_${s//-/_}_${model}="
-    fi
+    # clif-mpi as it runs (event-driven kernels where inputs are sparse), and with
+    # --event-density 0 (im2col + GEMM everywhere: the dense path alone).
+    for variant in events dense; do
+      echo "… clif-mpi ($variant) $name ($(label "$s"))" >&2
+      out="$log/clif-$model-$variant-$s.txt"
+      extra=(); impl="clif-mpi"
+      [ $variant = dense ] && { extra=(--event-density 0); impl="clif-mpi, dense path only"; }
+      if runenv "$s" "$bin" bench --model "$model" --neuron CLIF -T "$T" -b "$BATCH" --input "$input" \
+           --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" "${extra[@]}" >"$out" 2>&1; then
+        sps=$(sed -n 's/^samples\/s: \([0-9.]*\).*/\1/p' "$out")
+        gf=$(sed -n 's/.*dense-equivalent GFLOP\/s: \([0-9.]*\).*/\1/p' "$out")
+        rss=$(sed -n 's/^peak RSS: \([0-9.]*\) MB.*/\1/p' "$out")
+        fr=$(awk '/^firing rates/{f=1;next} /^peak RSS/{f=0} f{s+=$2;n++} END{if(n) printf "%.3f", s/n}' "$out")
+        rows+=("$name|$impl|fp32|$(label "$s")|$sps|$gf|$rss|$fr|")
+        [ $variant = events ] && eval "clif_${s//-/_}_${model}=$sps"
+      else
+        rows+=("$name|$impl|fp32|$(label "$s")|failed (see $out)||||")
+        [ $variant = events ] && eval "clif_${s//-/_}_${model}="
+      fi
+    done
     [ $have_torch = 1 ] || continue
     precisions=(fp32); [ "${NO_BF16:-0}" = 1 ] || precisions+=(bf16)
     for p in "${precisions[@]}"; do
@@ -84,18 +92,18 @@ for cfg in "${configs[@]}"; do
         eval "c=\${clif_${s//-/_}_${model}}"
         ratio=""
         [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
-        rows+=("$name|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)')|$p autocast|$(label "$s")|$sps|$gf|$rss|$ratio")
+        rows+=("$name|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)')|$p autocast|$(label "$s")|$sps|$gf|$rss||$ratio")
         [ "$p" = fp32 ] && rows[-1]="${rows[-1]/fp32 autocast/fp32}"
       else
-        rows+=("$name|PyTorch|$p|$(label "$s")|failed (see $out)|||")
+        rows+=("$name|PyTorch|$p|$(label "$s")|failed (see $out)||||")
       fi
     done
   done
 done
 
 echo
-echo "| configuration | implementation | precision | OpenBLAS setting | samples/s | dense-equiv. GFLOP/s | peak RSS MB | clif-mpi ÷ this (samples/s) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| configuration | implementation | precision | OpenBLAS setting | samples/s | dense-equiv. GFLOP/s | peak RSS MB | mean firing rate | clif-mpi ÷ this (samples/s) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do echo "| ${r//|/ | } |"; done
 echo
 echo "clif-mpi: $STEPS timed step(s) after $WARMUP warm-up; PyTorch fp32 the same, bf16 $BF16_STEPS after $BF16_WARMUP;" \

@@ -100,4 +100,12 @@ final class EventConvTests: XCTestCase {
         XCTAssertEqual(varied.values, [1, 0.5, 1, 1])
         XCTAssertTrue(varied.pixelBits.isEmpty)
     }
+
+    func testNonzeroCountOnAwkwardSizes() {
+        for count in [1, 7, 8, 9, 1023] {
+            let x = sparseInput([count], density: 0.3, value: nil, seed: UInt64(count))
+            let expected = x.data.filter { $0 != 0 }.count
+            XCTAssertEqual(x.data.withUnsafeBufferPointer { InputEvents.nonzeroCount($0.baseAddress!, count: count) }, expected, "count \(count)")
+        }
+    }
 }

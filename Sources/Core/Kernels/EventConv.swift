@@ -94,6 +94,23 @@ public struct InputEvents {
 
     public var count: Int { coordinates.count }
 
+    /// The number of nonzero values in `x[0..<count]`.
+    public static func nonzeroCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
+        var lanes = SIMD8<Int32>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: v .!= SIMD8<Float>.zero)
+            i += 8
+        }
+        var total = Int(lanes.wrappedSum())
+        while i < count {
+            if x[i] != 0 { total += 1 }
+            i += 1
+        }
+        return total
+    }
+
     /// The events of channel `c` of image `i`.
     @inline(__always)
     func segment(image i: Int, channel c: Int) -> Range<Int> {

@@ -70,11 +70,16 @@ public final class Conv2d: Layer {
     /// the event-driven kernels.
     private func collectEvents(_ x: UnsafePointer<Float>, _ chunkImages: [Int], inImage: Int, _ g: ConvGeometry) -> InputEvents? {
         guard Conv2d.eventDensityLimit > 0 else { return nil }
-        let events = Profiler.measure(part: .events) {
-            InputEvents(images: chunkImages.map { x + $0 * inImage }, channels: g.channels, height: g.height, width: g.width)
+        return Profiler.measure(part: .events) {
+            // Counting first is cheap next to collecting: dense inputs skip it.
+            let limit = Int(Conv2d.eventDensityLimit * Float(chunkImages.count * inImage))
+            var nonzero = 0
+            for image in chunkImages {
+                nonzero += InputEvents.nonzeroCount(x + image * inImage, count: inImage)
+                if nonzero > limit { return nil }
+            }
+            return InputEvents(images: chunkImages.map { x + $0 * inImage }, channels: g.channels, height: g.height, width: g.width)
         }
-        let density = Float(events.count) / Float(max(1, chunkImages.count * inImage))
-        return density <= Conv2d.eventDensityLimit ? events : nil
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {

@@ -367,6 +367,16 @@ public enum EventConv {
         }
     }
 
+    /// weightT[KH·KW, C, O] ← rows[C·KH·KW, O] (rows in weight order c, ky, kx): whole rows move.
+    public static func offsetMajorRows(_ weightT: UnsafeMutablePointer<Float>, _ rows: UnsafePointer<Float>,
+                                       outChannels o: Int, channels c: Int, offsets: Int) {
+        for cc in 0..<c {
+            for k in 0..<offsets {
+                (weightT + (k * c + cc) * o).update(from: rows + (cc * offsets + k) * o, count: o)
+            }
+        }
+    }
+
     /// weight[O, C, KH, KW] ← weightT[KH·KW, C, O] (`offsets` = KH·KW): the inverse of `offsetMajor`.
     public static func outputMajor(_ weight: UnsafeMutablePointer<Float>, _ weightT: UnsafePointer<Float>,
                                    outChannels o: Int, channels c: Int, offsets: Int) {

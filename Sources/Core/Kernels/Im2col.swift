@@ -43,19 +43,16 @@ public enum Im2col {
                             out.update(repeating: 0, count: ow)
                             continue
                         }
-                        let line = src + iy * g.width
+                        // Zero where the window reads padding, copy the rest.
+                        let line = src + iy * g.width, shift = kx - g.padding
+                        let (first, end) = validRange(offset: shift, stride: g.stride, size: g.width, outputs: ow)
+                        for ox in 0..<first { out[ox] = 0 }
                         if g.stride == 1 {
-                            // Contiguous run; zero only the padded ends.
-                            for ox in 0..<ow {
-                                let ix = ox - g.padding + kx
-                                out[ox] = (ix >= 0 && ix < g.width) ? line[ix] : 0
-                            }
+                            for ox in first..<end { out[ox] = line[ox + shift] }
                         } else {
-                            for ox in 0..<ow {
-                                let ix = ox * g.stride - g.padding + kx
-                                out[ox] = (ix >= 0 && ix < g.width) ? line[ix] : 0
-                            }
+                            for ox in first..<end { out[ox] = line[ox * g.stride + shift] }
                         }
+                        for ox in end..<ow { out[ox] = 0 }
                     }
                 }
             }
@@ -73,18 +70,34 @@ public enum Im2col {
                 for kx in 0..<g.kernel {
                     let row = (c * g.kernel + ky) * g.kernel + kx
                     let src = col + row * ld + column0
+                    // Output columns whose input column ix = ox·S − P + kx lies in the image.
+                    let (first, end) = validRange(offset: kx - g.padding, stride: g.stride, size: g.width, outputs: ow)
+                    guard first < end else { continue }
                     for oy in 0..<oh {
                         let iy = oy * g.stride - g.padding + ky
                         if iy < 0 || iy >= g.height { continue }
-                        let line = dstImage + iy * g.width
+                        let line = dstImage + iy * g.width, shift = kx - g.padding
                         let input = src + oy * ow
-                        for ox in 0..<ow {
-                            let ix = ox * g.stride - g.padding + kx
-                            if ix >= 0 && ix < g.width { line[ix] += input[ox] }
+                        if g.stride == 1 {
+                            // A contiguous run: vectorised.
+                            for ox in first..<end { line[ox + shift] += input[ox] }
+                        } else {
+                            for ox in first..<end { line[ox * g.stride + shift] += input[ox] }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The outputs `first ..< end` (of `outputs`) whose input position
+    /// `o·stride + offset` lies in `0 ..< size`.
+    @inline(__always)
+    static func validRange(offset: Int, stride: Int, size: Int, outputs: Int) -> (Int, Int) {
+        // o·S + offset ≥ 0  ⇔  o ≥ ⌈−offset / S⌉;   o·S + offset ≤ size − 1  ⇔  o ≤ ⌊(size − 1 − offset) / S⌋.
+        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let lastInput = size - 1 - offset
+        let end = lastInput < 0 ? 0 : min(outputs, lastInput / stride + 1)
+        return (first, max(first, end))
     }
 }

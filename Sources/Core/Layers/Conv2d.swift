@@ -224,20 +224,19 @@ public final class Conv2d: Layer {
                                     }
                                 }
                             }
+                            // The chunk's weight gradient goes to its partial as dWᵀ
+                            // [KH·KW, C, O], the event kernels' layout, on either path:
+                            // every rank's partials must share one layout for the sum.
                             if let events = chunkEvents[k] {
-                                // dWᵀ[KH·KW, C, O] = Σ events · dYᵀ[P, O], image by image.
                                 Profiler.measure(part: .events) {
-                                    let gradWeightT = ScratchBuffer(count: weightCount)
-                                    gradWeightT.pointer.update(repeating: 0, count: weightCount)
+                                    partial.update(repeating: 0, count: weightCount)
                                     let gradOutT = ScratchBuffer(count: outImage)
                                     for j in chunkImages.indices {
                                         EventConv.transpose(gradOutT.pointer, gradProduct.pointer + j * pixels,
                                                             rows: outChannels, columns: pixels, ld: columns)
-                                        EventConv.weightGradient(gradWeightT: gradWeightT.pointer, events: events, image: j,
+                                        EventConv.weightGradient(gradWeightT: partial, events: events, image: j,
                                                                  gradOutT: gradOutT.pointer, outChannels: outChannels, geometry: g)
                                     }
-                                    EventConv.outputMajor(partial, gradWeightT.pointer, outChannels: outChannels,
-                                                          channels: inChannels, offsets: kernel * kernel)
                                 }
                             } else {
                                 Profiler.measure(part: .layout) {
@@ -246,11 +245,17 @@ public final class Conv2d: Layer {
                                                        image: x + image * inImage, geometry: g)
                                     }
                                 }
-                                // dW_chunk[O, K] = dY[O, B·P] · col[K, B·P]ᵀ
+                                // dWᵀ[K, O] = col[K, B·P] · dY[O, B·P]ᵀ (rows in weight order c, ky, kx) ...
+                                let gradWeightT = ScratchBuffer(count: weightCount)
                                 Profiler.measure(part: .gemm) {
-                                    Gemm.sgemm(transB: true, m: outChannels, n: g.patch, k: columns,
-                                               a: gradProduct.pointer, lda: columns, b: col.pointer, ldb: columns,
-                                               c: partial, ldc: g.patch)
+                                    Gemm.sgemm(transB: true, m: g.patch, n: outChannels, k: columns,
+                                               a: col.pointer, lda: columns, b: gradProduct.pointer, ldb: columns,
+                                               c: gradWeightT.pointer, ldc: outChannels)
+                                }
+                                // ... whose rows move to (ky, kx, c) order.
+                                Profiler.measure(part: .layout) {
+                                    EventConv.offsetMajorRows(partial, gradWeightT.pointer, outChannels: outChannels,
+                                                              channels: inChannels, offsets: kernel * kernel)
                                 }
                             }
                             // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the chunk's images.
@@ -271,9 +276,12 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        context.reducer.sumDeferred(partials.array, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias] totals in
+        context.reducer.sumDeferred(partials.array, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias, outChannels, inChannels, kernel] totals in
             totals.withUnsafeBufferPointer { sums in
-                store.accumulateGradient(weight, sums.baseAddress!)
+                let gradWeight = ScratchBuffer(count: weightCount)
+                EventConv.outputMajor(gradWeight.pointer, sums.baseAddress!, outChannels: outChannels,
+                                      channels: inChannels, offsets: kernel * kernel)
+                store.accumulateGradient(weight, gradWeight.pointer)
                 if let bias { store.accumulateGradient(bias, sums.baseAddress! + weightCount) }
             }
         }

@@ -70,8 +70,14 @@ for cfg in "${configs[@]}"; do
         gf=$(sed -n 's/.*dense-equivalent GFLOP\/s: \([0-9.]*\).*/\1/p' "$out")
         rss=$(sed -n 's/^peak RSS: \([0-9.]*\) MB.*/\1/p' "$out")
         fr=$(awk '/^firing rates/{f=1;next} /^peak RSS/{f=0} f{s+=$2;n++} END{if(n) printf "%.3f", s/n}' "$out")
-        rows+=("$name|$impl|fp32|$(label "$s")|$sps|$gf|$rss|$fr|")
-        [ $variant = events ] && eval "clif_${s//-/_}_${model}=$sps"
+        if [ $variant = events ]; then
+          eval "clif_${s//-/_}_${model}=$sps"
+          rows+=("$name|$impl|fp32|$(label "$s")|$sps|$gf|$rss|$fr|")
+        else
+          eval "c=\${clif_${s//-/_}_${model}}"
+          ratio=""; [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
+          rows+=("$name|$impl|fp32|$(label "$s")|$sps|$gf|$rss|$fr|$ratio")
+        fi
       else
         rows+=("$name|$impl|fp32|$(label "$s")|failed (see $out)||||")
         [ $variant = events ] && eval "clif_${s//-/_}_${model}="

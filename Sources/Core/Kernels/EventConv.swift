@@ -5,130 +5,16 @@
 // An event is a nonzero input value at (c, iy, ix): the spikes (times a
 // dropout scale) that feed most convolutions of a spiking network.
 
-/// The nonzero values of a run of images `[C, H, W]`, grouped by image and
-/// channel in scan order, and — when they all share one value, as spikes
-/// do — also as one bit per input value in pixel-major order: what a
-/// convolution fed by spikes needs of its input, forward and for its weight
-/// gradient. With a firing rate of 15 % this is 0.7 bytes per input value
-/// instead of 4.
-public struct InputEvents {
-    /// Start of (image i, channel c) in `coordinates` at `i·C + c`; one more entry ends the last.
-    public private(set) var segmentStart: [Int32]
-    /// `iy << 16 | ix` of every event, in scan order within a segment.
-    public private(set) var coordinates: [UInt32]
-    /// Every event's value, or empty when all of them equal `uniformValue`.
-    public private(set) var values: [Float]
-    public private(set) var uniformValue: Float = 0
-    /// With a uniform value: bit c of word `((i·H + iy)·W + ix)·words + c / 64`
-    /// is set when channel c of image i is nonzero at (iy, ix); else empty.
-    public private(set) var pixelBits: [UInt64] = []
-    public let channels: Int, height: Int, width: Int
-    /// 64-bit words per pixel in `pixelBits`.
-    public var words: Int { (channels + 63) / 64 }
-
-    /// Collects the nonzero values of the images `[C, H, W]` at `images`, in order.
-    public init(images: [UnsafePointer<Float>], channels: Int, height: Int, width: Int) {
-        precondition(height < 1 << 16 && width < 1 << 16, "InputEvents: \(height)×\(width) image is too large")
-        self.channels = channels; self.height = height; self.width = width
-        let pixels = height * width, segments = images.count * channels
-        // One pass, eight values at a time: a lane mask picks out the nonzero ones.
-        let capacity = segments * pixels
-        let found = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, capacity))
-        let foundValues = UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity))
-        defer { found.deallocate(); foundValues.deallocate() }
-        var starts = [Int32](repeating: 0, count: segments + 1)
-        var n = 0
-        let laneBits = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
-        for segment in 0..<segments {
-            let plane = images[segment / channels] + (segment % channels) * pixels
-            for iy in 0..<height {
-                let row = plane + iy * width
-                var ix = 0
-                while ix < width {
-                    var mask: Int32 = 0
-                    if ix + 8 <= width {
-                        let v = UnsafeRawPointer(row + ix).loadUnaligned(as: SIMD8<Float>.self)
-                        mask = SIMD8<Int32>(repeating: 0).replacing(with: laneBits, where: v .!= SIMD8<Float>.zero).wrappedSum()
-                    } else {
-                        for lane in 0..<(width - ix) where row[ix + lane] != 0 { mask |= 1 << Int32(lane) }
-                    }
-                    while mask != 0 {
-                        let x = ix + mask.trailingZeroBitCount
-                        found[n] = UInt32(iy << 16 | x)
-                        foundValues[n] = row[x]
-                        n += 1
-                        mask &= mask - 1
-                    }
-                    ix += 8
-                }
-            }
-            starts[segment + 1] = Int32(n)
-        }
-        coordinates = Array(UnsafeBufferPointer(start: found, count: n))
-        segmentStart = starts
-        let collected = UnsafeBufferPointer(start: foundValues, count: n)
-        let uniform = n > 0 && collected.allSatisfy { $0 == collected[0] }
-        if uniform {
-            uniformValue = collected[0]
-            values = []
-            pixelBits = Self.bits(segmentStart, coordinates, images: images.count, channels: channels, height: height, width: width)
-        } else {
-            values = Array(collected)
-        }
-    }
-
-    private static func bits(_ starts: [Int32], _ coordinates: [UInt32], images: Int, channels: Int, height: Int, width: Int) -> [UInt64] {
-        let words = (channels + 63) / 64
-        var bits = [UInt64](repeating: 0, count: images * height * width * words)
-        bits.withUnsafeMutableBufferPointer { bits in
-            for segment in 0..<(images * channels) {
-                let i = segment / channels, c = segment % channels
-                for e in Int(starts[segment])..<Int(starts[segment + 1]) {
-                    let pixel = (i * height + Int(coordinates[e] >> 16)) * width + Int(coordinates[e] & 0xFFFF)
-                    bits[pixel * words + c / 64] |= 1 << UInt64(c % 64)
-                }
-            }
-        }
-        return bits
-    }
-
-    public var count: Int { coordinates.count }
-
-    /// The number of nonzero values in `x[0..<count]`.
-    public static func nonzeroCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
-        var lanes = SIMD8<Int32>(repeating: 0)
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            lanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: v .!= SIMD8<Float>.zero)
-            i += 8
-        }
-        var total = Int(lanes.wrappedSum())
-        while i < count {
-            if x[i] != 0 { total += 1 }
-            i += 1
-        }
-        return total
-    }
-
-    /// The events of channel `c` of image `i`.
-    @inline(__always)
-    func segment(image i: Int, channel c: Int) -> Range<Int> {
-        Int(segmentStart[i * channels + c])..<Int(segmentStart[i * channels + c + 1])
-    }
-}
-
 public enum EventConv {
-    /// Output values a forward band holds, so that it stays in the L1 cache
-    /// while every channel's events are added to it.
+    /// Output values (256 KB) a band of the scatter kernel holds while every
+    /// channel's events are added to it. Measured: 4 K-value (L1-sized) bands
+    /// were slower, their short event loops costing more than the cache misses.
     static let bandValues = 65536
 
-    /// out[P, O] = the convolution of image `i` of `events` (out zeroed first):
-    /// `out[p, :] += v · weightT[k, :]` for every event v and kernel offset k
-    /// that reaches output pixel p. `weightT` is the weight transposed, [K, O].
-    /// Output rows are done in bands small enough for the L1 cache; within a
-    /// band, one block of a weight row stays in registers while the channel's
-    /// events add it to their output pixels.
+    /// out[P, O] = the convolution of image `i` of `events`:
+    /// `out[p, :] = Σ v · weightT[k·C + c, :]` over the events v (channel c)
+    /// that kernel offset k takes to output pixel p. Binary events (one value)
+    /// take the gather kernel, varied values the scatter kernel.
     public static func forward(out: UnsafeMutablePointer<Float>, events: InputEvents, image i: Int,
                                weightT: UnsafePointer<Float>, outChannels o: Int, geometry g: ConvGeometry) {
         if !events.pixelBits.isEmpty {
@@ -148,6 +34,9 @@ public enum EventConv {
         }
     }
 
+    /// The scatter kernel (out zeroed first): output rows in bands of
+    /// `bandValues`; within a band, one block of a weight row stays in
+    /// registers while the channel's events add it to their output pixels.
     @inline(__always)
     static func forward<Block: RowBlock>(_: Block.Type, out: UnsafeMutablePointer<Float>, events: InputEvents, image i: Int,
                                          weightT: UnsafePointer<Float>, outChannels o: Int, geometry g: ConvGeometry) {
@@ -400,82 +289,5 @@ public enum EventConv {
                 }
             }
         }
-    }
-}
-
-/// A run of `width` consecutive floats of a row, held in registers.
-protocol RowBlock {
-    static var width: Int { get }
-    init(_ source: UnsafePointer<Float>)
-    func store(_ target: UnsafeMutablePointer<Float>)
-    static var zero: Self { get }
-    /// self + v · other, one rounding per lane (a fused multiply-add).
-    func adding(_ other: Self, times v: Float) -> Self
-    func plus(_ other: Self) -> Self
-    func scaled(by v: Float) -> Self
-}
-
-struct RowBlock8: RowBlock {
-    var a: SIMD8<Float>
-    static var width: Int { 8 }
-    @inline(__always) init(_ source: UnsafePointer<Float>) {
-        a = UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self)
-    }
-    @inline(__always) init(a: SIMD8<Float>) { self.a = a }
-    @inline(__always) func store(_ target: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(target).storeBytes(of: a, as: SIMD8<Float>.self)
-    }
-    static var zero: RowBlock8 { RowBlock8(a: .zero) }
-    @inline(__always) func adding(_ other: RowBlock8, times v: Float) -> RowBlock8 {
-        RowBlock8(a: a.addingProduct(other.a, SIMD8(repeating: v)))
-    }
-    @inline(__always) func plus(_ other: RowBlock8) -> RowBlock8 { RowBlock8(a: a + other.a) }
-    @inline(__always) func scaled(by v: Float) -> RowBlock8 { RowBlock8(a: a * v) }
-}
-
-struct RowBlock32: RowBlock {
-    var a: RowBlock8, b: RowBlock8, c: RowBlock8, d: RowBlock8
-    static var width: Int { 32 }
-    @inline(__always) init(_ source: UnsafePointer<Float>) {
-        a = RowBlock8(source); b = RowBlock8(source + 8); c = RowBlock8(source + 16); d = RowBlock8(source + 24)
-    }
-    @inline(__always) init(a: RowBlock8, b: RowBlock8, c: RowBlock8, d: RowBlock8) {
-        self.a = a; self.b = b; self.c = c; self.d = d
-    }
-    @inline(__always) func store(_ target: UnsafeMutablePointer<Float>) {
-        a.store(target); b.store(target + 8); c.store(target + 16); d.store(target + 24)
-    }
-    static var zero: RowBlock32 { RowBlock32(a: .zero, b: .zero, c: .zero, d: .zero) }
-    @inline(__always) func adding(_ other: RowBlock32, times v: Float) -> RowBlock32 {
-        RowBlock32(a: a.adding(other.a, times: v), b: b.adding(other.b, times: v),
-                   c: c.adding(other.c, times: v), d: d.adding(other.d, times: v))
-    }
-    @inline(__always) func plus(_ other: RowBlock32) -> RowBlock32 {
-        RowBlock32(a: a.plus(other.a), b: b.plus(other.b), c: c.plus(other.c), d: d.plus(other.d))
-    }
-    @inline(__always) func scaled(by v: Float) -> RowBlock32 {
-        RowBlock32(a: a.scaled(by: v), b: b.scaled(by: v), c: c.scaled(by: v), d: d.scaled(by: v))
-    }
-}
-
-struct RowBlock64: RowBlock {
-    var low: RowBlock32, high: RowBlock32
-    static var width: Int { 64 }
-    @inline(__always) init(_ source: UnsafePointer<Float>) {
-        low = RowBlock32(source); high = RowBlock32(source + 32)
-    }
-    @inline(__always) init(low: RowBlock32, high: RowBlock32) { self.low = low; self.high = high }
-    @inline(__always) func store(_ target: UnsafeMutablePointer<Float>) {
-        low.store(target); high.store(target + 32)
-    }
-    static var zero: RowBlock64 { RowBlock64(low: .zero, high: .zero) }
-    @inline(__always) func adding(_ other: RowBlock64, times v: Float) -> RowBlock64 {
-        RowBlock64(low: low.adding(other.low, times: v), high: high.adding(other.high, times: v))
-    }
-    @inline(__always) func plus(_ other: RowBlock64) -> RowBlock64 {
-        RowBlock64(low: low.plus(other.low), high: high.plus(other.high))
-    }
-    @inline(__always) func scaled(by v: Float) -> RowBlock64 {
-        RowBlock64(low: low.scaled(by: v), high: high.scaled(by: v))
     }
 }

@@ -7,7 +7,9 @@
 # tools/requirements-oracle.txt has torch). Each row runs with the environment as set and, when
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set, again with both unset (only for that command);
 # then a short clif-mpi training run under both settings checks that the losses agree.
-# Prints a markdown table; the ratio column is clif-mpi samples/s ÷ that row's samples/s.
+# clif-mpi also runs `bench --amp` (bf16 autocast numerics on fp32 units) unless NO_BF16=1.
+# Prints a markdown table; the ratio column is clif-mpi samples/s ÷ that row's samples/s, taking
+# clif-mpi's row of the same precision (fp32 for PyTorch fp32, -amp for PyTorch bf16 autocast).
 #
 #   PYTHON=/root/oracle-venv/bin/python bench/compare.sh
 # Knobs (environment): STEPS (timed steps, default 2), WARMUP (1), BF16_STEPS (1), BF16_WARMUP (0),
@@ -69,6 +71,21 @@ for cfg in "${configs[@]}"; do
       rows+=("$name|clif-mpi|fp32|$(label "$s")|failed (see $out)|||")
       eval "clif_${s//-/_}_${model}="
     fi
+    if [ "${NO_BF16:-0}" != 1 ]; then
+      out="$log/clif-amp-$model-$s.txt"
+      echo "… clif-mpi --amp $name ($(label "$s"))" >&2
+      if runenv "$s" "$bin" bench --amp --model "$model" --neuron CLIF -T "$T" -b "$BATCH" --input "$input" \
+           --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" >"$out" 2>&1; then
+        sps=$(sed -n 's/^samples\/s: \([0-9.]*\).*/\1/p' "$out")
+        gf=$(sed -n 's/.*dense-equivalent GFLOP\/s: \([0-9.]*\).*/\1/p' "$out")
+        rss=$(sed -n 's/^peak RSS: \([0-9.]*\) MB.*/\1/p' "$out")
+        rows+=("$name|clif-mpi|bf16 autocast (-amp, fp32 units)|$(label "$s")|$sps|$gf|$rss|")
+        eval "clifamp_${s//-/_}_${model}=$sps"
+      else
+        rows+=("$name|clif-mpi|bf16 autocast (-amp)|$(label "$s")|failed (see $out)|||")
+        eval "clifamp_${s//-/_}_${model}="
+      fi
+    fi
     [ $have_torch = 1 ] || continue
     precisions=(fp32); [ "${NO_BF16:-0}" = 1 ] || precisions+=(bf16)
     for p in "${precisions[@]}"; do
@@ -81,7 +98,7 @@ for cfg in "${configs[@]}"; do
         sps=$(echo "$line" | sed -n 's/.*samples\/s \([0-9.]*\).*/\1/p')
         gf=$(echo "$line" | sed -n 's/.*GFLOP\/s \([0-9.]*\).*/\1/p')
         rss=$(echo "$line" | sed -n 's/.*peak RSS \([0-9.]*\) MB.*/\1/p')
-        eval "c=\${clif_${s//-/_}_${model}}"
+        if [ "$p" = bf16 ]; then eval "c=\${clifamp_${s//-/_}_${model}:-}"; else eval "c=\${clif_${s//-/_}_${model}}"; fi
         ratio=""
         [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
         rows+=("$name|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)')|$p autocast|$(label "$s")|$sps|$gf|$rss|$ratio")

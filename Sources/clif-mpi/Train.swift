@@ -115,7 +115,8 @@ let ampHelp = """
     bf16 autocast numerics (PyTorch's torch.autocast("cpu", dtype=torch.bfloat16) for conv2d and linear): \
     their inputs, weights, biases, outputs and gradients are rounded to bf16 and the products are \
     accumulated in fp32; master weights, BatchNorm, neurons and the loss stay fp32. Deterministic and \
-    rank-count independent like fp32. clif-mpi runs these products on fp32 units (the rounding is \
-    exact emulation), so on every CPU -amp trains at fp32 speed or slightly slower: it uses no bf16 \
-    dot-product instructions (AVX512-BF16, AMX-BF16, ARM BF16), which would make it faster.
+    rank-count independent like fp32. clif-mpi runs these products on fp32 units (a product of \
+    two bf16 values is exact in fp32), so -amp trains at fp32 speed or slightly slower on every \
+    CPU: it uses no bf16 dot-product instructions (AVX512-BF16, AMX-BF16, ARM BF16), which would \
+    make it faster.
     """

@@ -183,13 +183,9 @@ public final class Conv2d: Layer {
     }
 
     /// Runs `body` with the weight the products use: the stored fp32 weight,
-    /// or under -amp its bf16-rounded copy (the master weight stays fp32).
+    /// or under -amp its bf16-rounded copy.
     private func withProductWeight<R>(_ precision: Precision, _ body: (UnsafePointer<Float>) -> R) -> R {
-        store.values.withUnsafeBufferPointer { params in
-            let w = params.baseAddress! + weight.offset
-            guard precision.roundsToBFloat16 else { return body(w) }
-            return BFloat16.rounded(w, count: weight.count).withUnsafeBufferPointer { body($0.baseAddress!) }
-        }
+        store.values.withUnsafeBufferPointer { precision.withOperand($0.baseAddress! + weight.offset, count: weight.count, body) }
     }
 
     public func backward(_ incomingGradient: Tensor, _ context: StepContext) -> Tensor {

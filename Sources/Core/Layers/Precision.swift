@@ -35,6 +35,13 @@ public enum Precision: String, Sendable, CaseIterable {
         if roundsToBFloat16 { BFloat16.round(x, count: count) }
     }
 
+    /// Runs `body` with `values[0..<count]` themselves, or with a bf16-rounded
+    /// copy under `.bf16Autocast` (weights: the fp32 master copy is never rounded).
+    public func withOperand<R>(_ values: UnsafePointer<Float>, count: Int, _ body: (UnsafePointer<Float>) -> R) -> R {
+        guard roundsToBFloat16 else { return body(values) }
+        return BFloat16.rounded(values, count: count).withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
     /// `tensor` itself, or its bf16-rounded copy.
     public func operand(_ tensor: Tensor) -> Tensor {
         roundsToBFloat16 ? BFloat16.rounded(tensor) : tensor

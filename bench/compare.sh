@@ -7,8 +7,12 @@
 # tools/requirements-oracle.txt has torch). Each row runs with the environment as set and, when
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set, again with both unset (only for that command);
 # then a short clif-mpi training run under both settings checks that the losses agree.
-# Prints a markdown table; the ratio column is clif-mpi samples/s ÷ that row's samples/s, the firing
-# rate the mean over neuron layers of the last timed step (synthetic data, initial weights).
+# clif-mpi also runs with --event-density 0 (the dense path alone) and with `bench --amp` (bf16
+# autocast numerics on fp32 units) unless NO_BF16=1.
+# Prints a markdown table; the ratio column is clif-mpi samples/s ÷ that row's samples/s, taking
+# clif-mpi's row of the same precision (fp32 for PyTorch fp32 and the dense path, -amp for PyTorch
+# bf16 autocast); the firing rate is the mean over neuron layers of the last timed step
+# (synthetic data, initial weights).
 #
 #   PYTHON=/root/oracle-venv/bin/python bench/compare.sh
 # Knobs (environment): STEPS (timed steps, default 2), WARMUP (1), BF16_STEPS (1), BF16_WARMUP (0),
@@ -57,30 +61,36 @@ for cfg in "${configs[@]}"; do
   IFS='|' read -r model input T <<<"$cfg"
   name="$model CLIF $input T=$T b=$BATCH"
   for s in "${settings[@]}"; do
-    # clif-mpi as it runs (event-driven kernels where inputs are sparse), and with
-    # --event-density 0 (im2col + GEMM everywhere: the dense path alone).
-    for variant in events dense; do
+    # clif-mpi as it runs (event-driven kernels where inputs are sparse), with --event-density 0
+    # (im2col + GEMM everywhere: the dense path alone), and with --amp.
+    variants=(events dense); [ "${NO_BF16:-0}" = 1 ] || variants+=(amp)
+    for variant in "${variants[@]}"; do
       echo "… clif-mpi ($variant) $name ($(label "$s"))" >&2
       out="$log/clif-$model-$variant-$s.txt"
-      extra=(); impl="clif-mpi"
+      extra=(); impl="clif-mpi"; precision="fp32"
       [ $variant = dense ] && { extra=(--event-density 0); impl="clif-mpi, dense path only"; }
+      [ $variant = amp ] && { extra=(--amp); precision="bf16 autocast (-amp, fp32 units)"; }
       if runenv "$s" "$bin" bench --model "$model" --neuron CLIF -T "$T" -b "$BATCH" --input "$input" \
            --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" "${extra[@]}" >"$out" 2>&1; then
         sps=$(sed -n 's/^samples\/s: \([0-9.]*\).*/\1/p' "$out")
         gf=$(sed -n 's/.*dense-equivalent GFLOP\/s: \([0-9.]*\).*/\1/p' "$out")
         rss=$(sed -n 's/^peak RSS: \([0-9.]*\) MB.*/\1/p' "$out")
         fr=$(awk '/^firing rates/{f=1;next} /^peak RSS/{f=0} f{s+=$2;n++} END{if(n) printf "%.3f", s/n}' "$out")
-        if [ $variant = events ]; then
-          eval "clif_${s//-/_}_${model}=$sps"
-          rows+=("$name|$impl|fp32|$(label "$s")|$sps|$gf|$rss|$fr|")
-        else
-          eval "c=\${clif_${s//-/_}_${model}}"
-          ratio=""; [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
-          rows+=("$name|$impl|fp32|$(label "$s")|$sps|$gf|$rss|$fr|$ratio")
-        fi
+        ratio=""
+        case $variant in
+          events) eval "clif_${s//-/_}_${model}=$sps" ;;
+          amp) eval "clifamp_${s//-/_}_${model}=$sps" ;;
+          dense)
+            eval "c=\${clif_${s//-/_}_${model}}"
+            [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }') ;;
+        esac
+        rows+=("$name|$impl|$precision|$(label "$s")|$sps|$gf|$rss|$fr|$ratio")
       else
-        rows+=("$name|$impl|fp32|$(label "$s")|failed (see $out)||||")
-        [ $variant = events ] && eval "clif_${s//-/_}_${model}="
+        rows+=("$name|$impl|$precision|$(label "$s")|failed (see $out)||||")
+        case $variant in
+          events) eval "clif_${s//-/_}_${model}=" ;;
+          amp) eval "clifamp_${s//-/_}_${model}=" ;;
+        esac
       fi
     done
     [ $have_torch = 1 ] || continue
@@ -95,7 +105,7 @@ for cfg in "${configs[@]}"; do
         sps=$(echo "$line" | sed -n 's/.*samples\/s \([0-9.]*\).*/\1/p')
         gf=$(echo "$line" | sed -n 's/.*GFLOP\/s \([0-9.]*\).*/\1/p')
         rss=$(echo "$line" | sed -n 's/.*peak RSS \([0-9.]*\) MB.*/\1/p')
-        eval "c=\${clif_${s//-/_}_${model}}"
+        if [ "$p" = bf16 ]; then eval "c=\${clifamp_${s//-/_}_${model}:-}"; else eval "c=\${clif_${s//-/_}_${model}}"; fi
         ratio=""
         [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
         rows+=("$name|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)')|$p autocast|$(label "$s")|$sps|$gf|$rss||$ratio")

@@ -28,6 +28,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("event-density"),
             help: "Largest fraction of nonzero conv inputs at which a chunk takes the event-driven kernels (0: always im2col + GEMM).")
     var eventDensity = Double(Conv2d.eventDensityLimit)
+    @Flag(name: .customLong("amp"), help: ArgumentHelp(ampHelp)) var amp = false
     @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
 
     func validate() throws {
@@ -83,7 +84,7 @@ struct Bench: ParsableCommand {
             let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSize)
             let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: !inference, timeSteps: timeSteps,
-                                      step: step, staticInput: !batch.perStep)
+                                      step: step, staticInput: !batch.perStep, precision: amp ? .bf16Autocast : .fp32)
             let input = batch.networkInput(timeSteps: timeSteps)
             if step == warmup {
                 communicator.barrier()
@@ -107,7 +108,7 @@ struct Bench: ParsableCommand {
         guard communicator.rank == 0 else { return }
         let perSample = Profiler.forwardMultiplyAdds / Double(samples) * Double(communicator.size)
         let flopsPerSample = 2 * perSample * (inference ? 1 : 3)
-        print("\(model) \(neuron) T=\(timeSteps) b=\(b) input \(data.channels)x\(data.height)x\(data.width), \(communicator.size) process(es) × \(Parallel.workers) worker(s), \(inference ? "inference" : "training")")
+        print("\(model) \(neuron) T=\(timeSteps) b=\(b) input \(data.channels)x\(data.height)x\(data.width), \(communicator.size) process(es) × \(Parallel.workers) worker(s), \(inference ? "inference" : "training"), \(amp ? "bf16 autocast (-amp)" : "fp32")")
         print(String(format: "samples/s: %.2f   step: %.3f s   dense-equivalent GFLOP/s: %.1f (%.2f GFLOP per sample)",
                      Double(samples) / seconds, seconds / Double(steps), flopsPerSample * Double(samples) / seconds / 1e9,
                      flopsPerSample / 1e9))

@@ -26,6 +26,7 @@ struct Infer: ParsableCommand {
     @Option(name: .customLong("v-reset"), help: "Comma-separated resets to evaluate: none (soft) or hard-reset values.")
     var vReset: String = "none"
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
+    @Flag(name: original("amp"), help: ArgumentHelp(ampHelp)) var amp = false
 
     /// The resets to evaluate, nil for soft.
     var resets: [Float?]? {
@@ -101,7 +102,8 @@ struct Infer: ParsableCommand {
                 layer.config = config
             }
             let result = Evaluation.run(network, on: data.test, normalization: data.normalization, batchSize: b,
-                                        timeSteps: timeSteps, shard: shard, reducer: reducer)
+                                        timeSteps: timeSteps, shard: shard, reducer: reducer,
+                                        precision: amp ? .bf16Autocast : .fp32)
             if leader {
                 let label = reset.map { "hard \($0)" } ?? "soft"
                 print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", neuronName, label,

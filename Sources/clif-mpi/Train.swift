@@ -16,9 +16,10 @@ struct Train: ParsableCommand {
         abstract: "Train a spiking network (the original's train_BPTT.py).",
         discussion: """
         Flags keep the original's single-dash names and defaults (RECIPE §7); each also has a \
-        --kebab-case form. Differences from the original: training runs in fp32 (the original \
-        uses fp16 autocast with -amp), and every random draw is a pure function of the seed, so \
-        runs are bit-reproducible on any number of processes.
+        --kebab-case form. Differences from the original: -amp means bf16 autocast numerics at \
+        convolutions and linear layers only (the original's CUDA autocast uses fp16), and every \
+        random draw is a pure function of the seed, so runs are bit-reproducible on any number \
+        of processes, with and without -amp.
         """)
 
     @Option(name: original("seed"), help: "Random seed.") var seed: UInt64 = 2022
@@ -53,7 +54,7 @@ struct Train: ParsableCommand {
     @Flag(name: original("cutupmix_auto"), help: "CIFAR: TrivialAugmentWide, RandomErasing and Mixup/CutMix per batch (last incomplete batch dropped); tiny_imagenet: AutoAugment (ImageNet policy).") var cutupmixAuto = false
     @Option(name: original("label_smoothing"), help: "Label smoothing of the cross-entropy.") var labelSmoothing: Float = 0.0
     @Option(name: original("name"), help: "Extra text in the run folder name.") var name: String = ""
-    @Flag(name: original("amp"), help: "Accepted; clif-mpi trains in fp32.") var amp = false
+    @Flag(name: original("amp"), help: ArgumentHelp(ampHelp)) var amp = false
 
     @Option(name: original("split_by"), help: "Event datasets (dvsgesture, DVSCIFAR10): cut each sample's events into the -T frames by equal event number (default, as the original) or equal time.") var splitBy: String = "number"
 
@@ -108,3 +109,14 @@ struct Train: ParsableCommand {
         try Job.run { try run.execute(on: $0) }
     }
 }
+
+/// `-amp` / `--amp` help, shared by train, infer and bench.
+let ampHelp = """
+    bf16 autocast numerics (PyTorch's torch.autocast("cpu", dtype=torch.bfloat16) for conv2d and linear): \
+    their inputs, weights, biases, outputs and gradients are rounded to bf16 and the products are \
+    accumulated in fp32; master weights, BatchNorm, neurons and the loss stay fp32. Deterministic and \
+    rank-count independent like fp32. clif-mpi runs these products on fp32 units (a product of \
+    two bf16 values is exact in fp32), so -amp trains at fp32 speed or slightly slower on every \
+    CPU: it uses no bf16 dot-product instructions (AVX512-BF16, AMX-BF16, ARM BF16), which would \
+    make it faster.
+    """

@@ -73,6 +73,7 @@ struct TrainingRun {
         o.augment = !a.noAugment
         o.localBatchNorm = a.bn == "local"
         o.skipNonFiniteSteps = a.onNan == "skip"
+        o.precision = a.amp ? .bf16Autocast : .fp32
         if a.cutupmixAuto, let recipe = CutupmixAuto.recipe(for: a.dataset) {
             o.mixing = recipe.mixing
             o.dropLastBatch = recipe.dropLastBatch

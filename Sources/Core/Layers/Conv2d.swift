@@ -4,7 +4,9 @@
 
 /// 2-D convolution over all time steps `[T, N, C, H, W] → [T, N, O, OH, OW]`
 /// (weights shared across time), as im2col + one GEMM per reduction chunk:
-/// `Y[O, B·P] = W[O, K] · col[K, B·P] (+ bias)`.
+/// `Y[O, B·P] = W[O, K] · col[K, B·P] (+ bias)`. Under `-amp` the operands
+/// and results are rounded to bf16 as `Precision` describes, on both the
+/// GEMM path and the event-driven path.
 public final class Conv2d: Layer {
     public var profileKind: Profiler.Kind? { .convolution }
     public let inChannels: Int, outChannels: Int
@@ -82,12 +84,21 @@ public final class Conv2d: Layer {
         }
     }
 
-    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+    public func forward(_ original: Tensor, _ context: StepContext) -> Tensor {
+        // Under -amp the products see bf16 operands (see `Precision`); a spike
+        // is exact in bf16, an image pixel or a dropout-scaled spike may not be.
+        let input = context.precision.operand(original)
         let g = geometry(input.shape)
         let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
         let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
         Profiler.count(multiplyAdds: t * n * outChannels * g.patch * pixels)
-        let biasValues = bias.map { Array(store.values[$0.range]) }
+        let biasValues = bias.map { entry in
+            store.values.withUnsafeBufferPointer { params in
+                let values = params.baseAddress! + entry.offset
+                return context.precision.roundsToBFloat16 ? BFloat16.rounded(values, count: entry.count)
+                    : Array(UnsafeBufferPointer(start: values, count: entry.count))
+            }
+        }
         let steps = computedSteps(t, context)
         var chunkEvents = [InputEvents?](repeating: nil, count: context.chunks.count)
         // Every output value is written by the scatter below.
@@ -98,9 +109,8 @@ public final class Conv2d: Layer {
                         chunkEvents[k] = collectEvents(x, images(of: context.chunks[k], timeSteps: steps, batch: n), inImage: inImage, g)
                     }
                 }
-                let weightT = chunkEvents.contains { $0 != nil } ? transposedWeight(g) : nil
-                store.values.withUnsafeBufferPointer { params in
-                    let w = params.baseAddress! + weight.offset
+                withProductWeight(context.precision) { w in
+                    let weightT = chunkEvents.contains { $0 != nil } ? transposedWeight(w) : nil
                     Parallel.forEach(context.chunks.count) { k in
                         let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
                         let columns = chunkImages.count * pixels
@@ -149,6 +159,7 @@ public final class Conv2d: Layer {
                                     for copy in Swift.stride(from: image, to: t * n, by: steps * n) {
                                         let dst = y + copy * outImage + o * pixels
                                         for p in 0..<pixels { dst[p] = src[p] + shift }
+                                        context.precision.round(dst, count: pixels)
                                     }
                                 }
                             }
@@ -163,22 +174,27 @@ public final class Conv2d: Layer {
             savedInput = chunkEvents.contains { $0 == nil } ? input : nil
             savedShape = input.shape
         }
-        context.meter?.recordSynapse(self, input: input, outputShape: output.shape, analog: isInputLayer)
+        context.meter?.recordSynapse(self, input: original, outputShape: output.shape, analog: isInputLayer)
         return output
     }
 
-    /// The weight as [KH·KW, C, O]: the rows the event kernels add up.
-    private func transposedWeight(_ g: ConvGeometry) -> [Float] {
+    /// The weight `w` [O, C, KH, KW] as [KH·KW, C, O]: the rows the event kernels add up.
+    private func transposedWeight(_ w: UnsafePointer<Float>) -> [Float] {
         [Float](unsafeUninitializedCapacity: weight.count) { buffer, initialized in
-            store.values.withUnsafeBufferPointer { params in
-                EventConv.offsetMajor(buffer.baseAddress!, params.baseAddress! + weight.offset,
-                                      outChannels: outChannels, channels: inChannels, offsets: kernel * kernel)
-            }
+            EventConv.offsetMajor(buffer.baseAddress!, w, outChannels: outChannels, channels: inChannels,
+                                  offsets: kernel * kernel)
             initialized = weight.count
         }
     }
 
-    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+    /// Runs `body` with the weight the products use: the stored fp32 weight,
+    /// or under -amp its bf16-rounded copy.
+    private func withProductWeight<R>(_ precision: Precision, _ body: (UnsafePointer<Float>) -> R) -> R {
+        store.values.withUnsafeBufferPointer { precision.withOperand($0.baseAddress! + weight.offset, count: weight.count, body) }
+    }
+
+    public func backward(_ incomingGradient: Tensor, _ context: StepContext) -> Tensor {
+        let gradOutput = context.precision.operand(incomingGradient)
         guard savedShape.count == 5, savedEvents.count == context.chunks.count else {
             preconditionFailure("Conv2d.backward without a training forward")
         }
@@ -197,8 +213,7 @@ public final class Conv2d: Layer {
         input.withPointer { x in
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
-                    store.values.withUnsafeBufferPointer { params in
-                        let w = params.baseAddress! + weight.offset
+                    withProductWeight(context.precision) { w in
                         Parallel.forEach(context.chunks.count) { k in
                             let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
                             let columns = chunkImages.count * pixels
@@ -258,6 +273,7 @@ public final class Conv2d: Layer {
                                                               channels: inChannels, offsets: kernel * kernel)
                                 }
                             }
+                            context.precision.round(partial, count: partialCount)
                             // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the chunk's images.
                             guard !isInputLayer else { return }
                             Profiler.measure(part: .gemm) {
@@ -270,6 +286,7 @@ public final class Conv2d: Layer {
                                     Im2col.backward(image: dx + image * inImage, col: col.pointer,
                                                     ld: columns, column0: j * pixels, geometry: g)
                                 }
+                                for image in chunkImages { context.precision.round(dx + image * inImage, count: inImage) }
                             }
                         }
                     }

@@ -19,10 +19,12 @@ public final class StepContext {
     public let localBatchNorm: Bool
     /// Records layer activity for the energy estimate (evaluation only; nil: off).
     public let meter: ActivityMeter?
+    /// fp32, or bf16 operands and results at convolutions and linear layers (`-amp`).
+    public let precision: Precision
 
     public init(layout: BatchLayout, reducer: BatchReducer, training: Bool, timeSteps: Int,
                 seed: UInt64 = 2022, step: Int = 0, staticInput: Bool = false, localBatchNorm: Bool = false,
-                meter: ActivityMeter? = nil) {
+                meter: ActivityMeter? = nil, precision: Precision = .fp32) {
         precondition(timeSteps > 0, "StepContext: timeSteps \(timeSteps)")
         self.layout = layout
         self.reducer = reducer
@@ -33,6 +35,7 @@ public final class StepContext {
         self.staticInput = staticInput
         self.localBatchNorm = localBatchNorm
         self.meter = meter
+        self.precision = precision
     }
 
     public var localBatch: Int { layout.localBatch }

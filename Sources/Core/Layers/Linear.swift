@@ -2,7 +2,8 @@
 // input are (t, n) pairs, t-major; c samples per reduction chunk.
 
 /// A fully connected layer over all time steps, `[T, N, I] → [T, N, O]`,
-/// one GEMM per reduction chunk on the chunk's T·c gathered rows.
+/// one GEMM per reduction chunk on the chunk's T·c gathered rows. Under
+/// `-amp` the operands and results are rounded to bf16 as `Precision` describes.
 public final class Linear: Layer {
     public var profileKind: Profiler.Kind? { .linear }
     public let inFeatures: Int, outFeatures: Int
@@ -21,6 +22,12 @@ public final class Linear: Layer {
         builder.synapse(name, self)
     }
 
+    /// Runs `body` with the weight the products use: the stored fp32 weight,
+    /// or under -amp its bf16-rounded copy.
+    private func withProductWeight<R>(_ precision: Precision, _ body: (UnsafePointer<Float>) -> R) -> R {
+        store.values.withUnsafeBufferPointer { precision.withOperand($0.baseAddress! + weight.offset, count: weight.count, body) }
+    }
+
     private func rows(of chunk: Range<Int>, timeSteps: Int, batch: Int) -> [Int] {
         (0..<timeSteps).flatMap { t in chunk.map { t * batch + $0 } }
     }
@@ -30,14 +37,16 @@ public final class Linear: Layer {
         return (shape[0], shape[1])
     }
 
-    public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
+    public func forward(_ original: Tensor, _ context: StepContext) -> Tensor {
+        let input = context.precision.operand(original)
         let (t, n) = check(input.shape)
         var output = Tensor(zeros: [t, n, outFeatures])
         Profiler.count(multiplyAdds: t * n * outFeatures * inFeatures)
-        let b = Array(store.values[bias.range])
+        var b = Array(store.values[bias.range])
+        b.withUnsafeMutableBufferPointer { context.precision.round($0.baseAddress!, count: $0.count) }
         input.withPointer { x in
             output.withMutablePointer { y in
-                store.values.withUnsafeBufferPointer { params in
+                withProductWeight(context.precision) { w in
                     Parallel.forEach(context.chunks.count) { k in
                         let chunkRows = rows(of: context.chunks[k], timeSteps: t, batch: n)
                         let gathered = ScratchBuffer(count: chunkRows.count * inFeatures)
@@ -48,21 +57,23 @@ public final class Linear: Layer {
                         // Y[R, O] = X[R, I] · W[O, I]ᵀ
                         Gemm.sgemm(transB: true, m: chunkRows.count, n: outFeatures, k: inFeatures,
                                    a: gathered.pointer, lda: inFeatures,
-                                   b: params.baseAddress! + weight.offset, ldb: inFeatures,
+                                   b: w, ldb: inFeatures,
                                    c: product.pointer, ldc: outFeatures)
                         for (j, row) in chunkRows.enumerated() {
                             for o in 0..<outFeatures { y[row * outFeatures + o] = product.pointer[j * outFeatures + o] + b[o] }
+                            context.precision.round(y + row * outFeatures, count: outFeatures)
                         }
                     }
                 }
             }
         }
         if context.training { savedInput = input }
-        context.meter?.recordSynapse(self, input: input, outputShape: output.shape, analog: false)
+        context.meter?.recordSynapse(self, input: original, outputShape: output.shape, analog: false)
         return output
     }
 
-    public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {
+    public func backward(_ incomingGradient: Tensor, _ context: StepContext) -> Tensor {
+        let gradOutput = context.precision.operand(incomingGradient)
         guard let input = savedInput else { preconditionFailure("Linear.backward without a training forward") }
         savedInput = nil
         let (t, n) = check(input.shape)
@@ -72,7 +83,7 @@ public final class Linear: Layer {
         input.withPointer { x in
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
-                    store.values.withUnsafeBufferPointer { params in
+                    withProductWeight(context.precision) { w in
                         Parallel.forEach(context.chunks.count) { k in
                             let chunkRows = rows(of: context.chunks[k], timeSteps: t, batch: n), r = chunkRows.count
                             let gatheredX = ScratchBuffer(count: r * inFeatures)
@@ -92,11 +103,13 @@ public final class Linear: Layer {
                                 for j in 0..<r { sum += gatheredDy.pointer[j * outFeatures + o] }
                                 partial[weight.count + o] = sum
                             }
+                            context.precision.round(partial, count: partialCount)
                             // dX[R, I] = dY[R, O] · W[O, I]
                             Gemm.sgemm(m: r, n: inFeatures, k: outFeatures,
                                        a: gatheredDy.pointer, lda: outFeatures,
-                                       b: params.baseAddress! + weight.offset, ldb: inFeatures,
+                                       b: w, ldb: inFeatures,
                                        c: gradRows.pointer, ldc: inFeatures)
+                            context.precision.round(gradRows.pointer, count: r * inFeatures)
                             for (j, row) in chunkRows.enumerated() {
                                 (dx + row * inFeatures).update(from: gradRows.pointer + j * inFeatures, count: inFeatures)
                             }

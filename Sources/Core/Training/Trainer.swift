@@ -27,6 +27,9 @@ public struct TrainingOptions: Sendable {
     public var mixing: BatchMixing?
     /// Leave out each epoch's incomplete last training batch.
     public var dropLastBatch = false
+    /// `-amp`: bf16 operands and results at convolutions and linear layers
+    /// (training and evaluation); fp32 master weights.
+    public var precision = Precision.fp32
     /// Samples per reduction chunk (see `BatchLayout`); a function of the
     /// batch size only, never of the process count.
     public var chunkSize: Int { BatchLayout.chunkSize(forBatchSize: batchSize) }
@@ -191,7 +194,8 @@ public final class Trainer {
             let batch = prefetcher.take(i)
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
                                       timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
-                                      staticInput: !batch.perStep, localBatchNorm: options.localBatchNorm)
+                                      staticInput: !batch.perStep, localBatchNorm: options.localBatchNorm,
+                                      precision: options.precision)
             let buffersBefore = options.skipNonFiniteSteps ? network.buffers.values : []
             let result = TrainingStep.gradients(network, input: batch.networkInput(timeSteps: options.timeSteps),
                                                 targets: batch.targets, loss: options.loss, context: context)
@@ -233,7 +237,7 @@ public final class Trainer {
     public func evaluate(epoch: Int = 0, start: Date = Date()) -> (loss: Double, top1: Double, top5: Double) {
         let result = Evaluation.run(network, on: dataset.test, normalization: dataset.normalization,
                                     batchSize: options.batchSize, timeSteps: options.timeSteps, loss: options.loss,
-                                    shard: shard, reducer: reducer) { batch, batches, running in
+                                    shard: shard, reducer: reducer, precision: options.precision) { batch, batches, running in
             self.onBatch?(BatchProgress(phase: "test", epoch: epoch, batch: batch, batches: batches,
                                         loss: running.loss, top1: 100 * running.top1, top5: 100 * running.top5,
                                         elapsed: Date().timeIntervalSince(start)))

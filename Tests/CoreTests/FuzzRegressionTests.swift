@@ -32,4 +32,34 @@ final class FuzzRegressionTests: XCTestCase {
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 5, "refusing the key took too long")
     }
+
+    // MARK: - .pth tensors (fuzz target TorchCheckpoint; found reviewing the reader for it)
+
+    /// An empty tensor whose other dimensions are huge ([0, 2^40, 2^40]) made
+    /// the row-major strides overflow (a trap). It now reads as the empty
+    /// tensor it is, and survives the conversion to safetensors and back.
+    func testEmptyTorchTensorWithHugeDimensions() throws {
+        let archive = try ZipArchive(data: Data(contentsOf: Fixture.root.appendingPathComponent("pth/views.pth")),
+                                     name: "views.pth")
+        var reader = TensorReader(zip: archive, prefix: "views/", file: "views.pth")
+        // views/data/0 holds 96 bytes: 24 float32.
+        let storage = PickleValue.persistent(.tuple([.string("storage"), .global(PickleGlobal("torch", "FloatStorage")),
+                                                     .string("0"), .string("cpu"), .int(24)]))
+        let huge = 1 << 40
+        let call = PickleCall(callee: PickleGlobal("torch._utils", "_rebuild_tensor_v2"),
+                              arguments: [storage, .int(0), .tuple([.int(0), .int(huge), .int(huge)]),
+                                          .tuple([.int(1), .int(1), .int(1)]), .bool(false), .none],
+                              isNewObject: false, state: nil, listItems: [], dictItems: [])
+        let tensor = try reader.tensor(.call(call), what: "empty")
+        XCTAssertEqual(tensor.shape, [0, huge, huge])
+        XCTAssertEqual(tensor.bytes.count, 0)
+        let converted = TorchCheckpoint.safetensorsData(TorchCheckpointContents(tensors: [("empty", tensor)]))
+        XCTAssertEqual(try SafeTensorsFile(data: converted).tensors["empty"]?.shape, [0, huge, huge])
+        // A non-empty tensor with such sizes is still refused by the size check.
+        var tooLarge = call
+        tooLarge.arguments[2] = .tuple([.int(huge), .int(huge), .int(0)])
+        XCTAssertThrowsError(try reader.tensor(.call(tooLarge), what: "huge")) { error in
+            XCTAssertTrue("\(error)".contains("too large"), "\(error)")
+        }
+    }
 }

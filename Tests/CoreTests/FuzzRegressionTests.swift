@@ -62,4 +62,41 @@ final class FuzzRegressionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("too large"), "\(error)")
         }
     }
+
+    // MARK: - Hostile sizes: refused from the header, before anything is allocated
+
+    func testHostileSizesAreRefusedBeforeAllocating() throws {
+        // safetensors whose header claims 1 TB.
+        var terabyte = Data()
+        withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { terabyte.append(contentsOf: $0) }
+        terabyte.append(Data("{}".utf8))
+        XCTAssertThrowsError(try SafeTensorsFile(data: terabyte)) { error in
+            XCTAssertTrue("\(error)".contains("claims 1099511627776 bytes, more than the limit"), "\(error)")
+        }
+        // A tensor whose data_offsets claim 1 TB of a 4-byte body.
+        let header = #"{"w":{"dtype":"F32","shape":[262144,1048576],"data_offsets":[0,1099511627776]}}"#
+        var tensor = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { tensor.append(contentsOf: $0) }
+        tensor.append(Data(header.utf8) + Data(count: 4))
+        XCTAssertThrowsError(try SafeTensorsFile(data: tensor)) { error in
+            XCTAssertTrue("\(error)".contains("larger than the file"), "\(error)")
+        }
+        // A pickle whose BINBYTES8 claims 2^60 bytes.
+        let bytes8: [UInt8] = [0x80, 0x04, 0x8E] + (0..<8).map { $0 == 7 ? 0x10 : 0 } + [0x2E]
+        assertDataError(["BINBYTES8 claiming 1152921504606846976 bytes when only 1 remain"]) {
+            _ = try Pickle.parse(bytes8, name: "huge.pkl", allowing: .plainData)
+        }
+        // An IDX file claiming 2^32 − 1 images of 28×28.
+        assertDataError(["claims shape [4294967295, 28, 28]", "only 0 follow"]) {
+            _ = try IDX.parse([0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 28, 0, 0, 0, 28], name: "huge-idx")
+        }
+        // A .pth whose central directory claims a 2 GB entry.
+        var zip = try Data(contentsOf: Fixture.root.appendingPathComponent("pth/views.pth"))
+        let signature = Data([0x50, 0x4B, 0x01, 0x02])
+        let entry = try XCTUnwrap(zip.range(of: signature)?.lowerBound)
+        zip.replaceSubrange((entry + 20)..<(entry + 28), with: [0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F])
+        XCTAssertThrowsError(try TorchCheckpoint.read(zip, name: "huge.pth")) { error in
+            XCTAssertTrue("\(error)".contains("(2147483647) exceeds the \(zip.count)-byte file"), "\(error)")
+        }
+    }
 }

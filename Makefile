@@ -1,6 +1,7 @@
 # clif-mpi: the two commands of the README, and their set-up.
 #   make run   — trains CLIF on the embedded digits dataset
-#   make test  — builds and runs the whole test suite
+#   make test  — builds and runs the whole test suite, then the short fuzzing
+#                and sanitizer passes (make unit: the XCTest suite alone)
 # Both install the Debian packages they need first (apt-get, as root).
 
 APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev iproute2
@@ -12,7 +13,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_pml := ob1
 
-.PHONY: deps build run test clean
+.PHONY: deps build run test unit fuzz sanitize clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -31,11 +32,26 @@ run: build
 	mpirun -np 2 --oversubscribe .build/release/clif-mpi train -dataset digits -model spiking_cnn_small -neuron CLIF \
 	  -b 64 -epochs 10 -T_max 10 -out_dir $(RUN_DIR)
 
+# Everything CI runs: the unit tests, every parser fuzzed for FUZZ_SECONDS,
+# a test subset under ASan and TSan (about 12 minutes more than `unit`).
+test: unit fuzz sanitize
+
 # XCTest only: the suite has no Swift Testing tests, whose empty summary line
 # would otherwise end the output.
-test: deps
+unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 
+# Bounded fuzzing of every file parser, FUZZ_SECONDS per target (fuzz/README.md).
+FUZZ_SECONDS ?= 15
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
+# The CI subset of the tests under AddressSanitizer and ThreadSanitizer
+# (tools/sanitize.sh; each builds into its own .build-asan / .build-tsan).
+sanitize: deps
+	bash tools/sanitize.sh address --quick
+	bash tools/sanitize.sh thread --quick
+
 clean:
-	rm -rf .build $(RUN_DIR)
+	rm -rf .build .build-fuzz .build-asan .build-tsan $(RUN_DIR)

@@ -12,7 +12,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_pml := ob1
 
-.PHONY: deps build run test clean
+.PHONY: deps build run test fuzz sanitize clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -37,5 +37,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 
+# Bounded fuzzing of every file parser, FUZZ_SECONDS per target (fuzz/README.md).
+FUZZ_SECONDS ?= 15
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
+# The CI subset of the tests under AddressSanitizer and ThreadSanitizer
+# (tools/sanitize.sh; each builds into its own .build-asan / .build-tsan).
+sanitize: deps
+	bash tools/sanitize.sh address --quick
+	bash tools/sanitize.sh thread --quick
+
 clean:
-	rm -rf .build $(RUN_DIR)
+	rm -rf .build .build-fuzz .build-asan .build-tsan $(RUN_DIR)

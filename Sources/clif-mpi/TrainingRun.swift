@@ -86,6 +86,10 @@ struct TrainingRun {
         let leader = communicator.rank == 0
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: arguments.threads ?? Parallel.availableCores)
+        let output = OutputFolder(url: URL(fileURLWithPath: arguments.outDir).appendingPathComponent(runFolderName),
+                                  flagValue: arguments.outDir)
+        if leader { try output.prepare() }
+        let folder = output.url
         var data: LoadedDataset
         // Rank 0 loads first, so it alone builds a missing event-frame cache
         // that the other ranks (on the same file system) then read.
@@ -116,8 +120,10 @@ struct TrainingRun {
             throw RunError(description: "-b \(arguments.b) splits into \(chunks) reduction chunks of \(options.chunkSize) samples, fewer than the \(communicator.size) ranks; use a batch of at least \(communicator.size) chunks")
         }
         let optimizer = try options.makeOptimizer()
-        let folder = URL(fileURLWithPath: arguments.outDir).appendingPathComponent(runFolderName)
-        if leader { try prepareFolder(folder) }
+        if leader {
+            try output.checkSpace(checkpointBytes: Checkpoint.estimatedBytes(
+                network: network, optimizerBuffers: optimizer is AdamW ? 2 : 1))
+        }
 
         var state = TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0, arguments: checkpointArguments,
                                   model: arguments.model)
@@ -142,7 +148,11 @@ struct TrainingRun {
                 try Checkpoint.save(network: network, optimizer: nil, optimizerName: arguments.opt, state: state,
                                     to: folder.appendingPathComponent("checkpoint_0.safetensors"))
             }
-            try namespaceText.write(to: folder.appendingPathComponent("args.txt"), atomically: true, encoding: .utf8)
+            do {
+                try namespaceText.write(to: folder.appendingPathComponent("args.txt"), atomically: true, encoding: .utf8)
+            } catch {
+                throw RunError(description: "-out_dir \(arguments.outDir): cannot write args.txt in \(folder.path): \(error.localizedDescription)")
+            }
         }
         say("\(arguments.model) (\(network.parameters.count) parameters), \(arguments.neuronModel), T=\(options.timeSteps), dataset \(data.name): \(data.train.count) train / \(data.test.count) test images of \(data.channels)×\(data.height)×\(data.width), \(communicator.size) process\(communicator.size == 1 ? "" : "es")")
 
@@ -173,7 +183,9 @@ struct TrainingRun {
             reducer.resetTimer()
             guard leader, let logs else { return }
             progress.finish()
-            try logs.record(report)
+            do { try logs.record(report) } catch {
+                throw RunError(description: "cannot record epoch \(report.epoch)'s figures in \(folder.path) (metrics.jsonl, TensorBoard events): \(error.localizedDescription); the checkpoints of the previous epoch are kept")
+            }
             let data = Checkpoint.encode(network: network, optimizer: optimizer, optimizerName: arguments.opt, state: state)
             if report.testAcc >= report.maxTestAcc {
                 try Checkpoint.writeAtomically(data, to: folder.appendingPathComponent("checkpoint_max.safetensors"))
@@ -200,17 +212,6 @@ struct TrainingRun {
             throw ExitCode(128 + signal)
         }
         say("max_test_acc=\(trainer.state.maxTestAccuracy), steps=\(trainer.state.globalStep), run folder \(folder.path)")
-    }
-
-    func prepareFolder(_ folder: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw RunError(description: "-out_dir \(arguments.outDir): cannot create \(folder.path): \(error.localizedDescription)")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder.path) else {
-            throw RunError(description: "-out_dir \(arguments.outDir): \(folder.path) is not writable")
-        }
     }
 }
 

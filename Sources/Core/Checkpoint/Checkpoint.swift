@@ -77,33 +77,6 @@ public enum Checkpoint {
         return writer.data()
     }
 
-    /// Writes `data` to `url` atomically: a temporary file in the same folder,
-    /// flushed to disk, then renamed over the target — a crash leaves either
-    /// the old checkpoint or the new one, never a partial file.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            FileManager.default.createFile(atPath: temporary.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: temporary)
-            do {
-                try handle.write(contentsOf: data)
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                try? handle.close()
-                throw error
-            }
-            guard rename(temporary.path, url.path) == 0 else {
-                throw CheckpointError(description: "cannot rename \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            if let e = error as? CheckpointError { throw e }
-            throw CheckpointError(description: "cannot write checkpoint \(url.path): \(error.localizedDescription)")
-        }
-    }
-
     public static func save(network: Network, optimizer: Optimizer?, optimizerName: String, state: TrainingState,
                             to url: URL) throws {
         try writeAtomically(encode(network: network, optimizer: optimizer, optimizerName: optimizerName, state: state),

@@ -109,7 +109,9 @@ public struct SafeTensorsFile: Sendable {
             var shape: [Int] = []
             var elements = 1
             for dim in shapeValues {
-                guard let d = (dim as? NSNumber)?.intValue, d >= 0, d <= bodyLength else {
+                // Any size: the running product below is what must fit the file
+                // (an empty tensor may have other dimensions of any size).
+                guard let d = (dim as? NSNumber)?.intValue, d >= 0 else {
                     throw fail("tensor \(key) has an invalid shape \(shapeValues)")
                 }
                 let (product, overflow) = elements.multipliedReportingOverflow(by: d)

@@ -61,10 +61,15 @@ struct TensorReader {
                 throw fail(what, "reads element \(last) (offset \(offset), size \(shape), stride \(stride)) of a storage of \(available) elements (corrupt checkpoint)")
             }
         }
-        var contiguous = [Int](repeating: 1, count: shape.count)
-        for i in stride.indices.reversed().dropFirst() { contiguous[i] = contiguous[i + 1] * shape[i + 1] }
         let bytes: Data
         let base = storage.bytes.startIndex
+        // Row-major strides of the shape; computed only for a non-empty
+        // tensor, whose partial products are bounded by `count` (an empty
+        // one may have other dimensions of any size).
+        var contiguous = [Int](repeating: 1, count: shape.count)
+        if count > 0 {
+            for i in stride.indices.reversed().dropFirst() { contiguous[i] = contiguous[i + 1] * shape[i + 1] }
+        }
         if count == 0 {
             bytes = Data()
         } else if zip(shape, stride).enumerated().allSatisfy({ $1.0 == 1 || $1.1 == contiguous[$0] }) {

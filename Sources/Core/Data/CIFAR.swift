@@ -99,21 +99,26 @@ public enum CIFAR {
         }
     }
 
-    static func checkLabels(_ labels: [Int], _ variant: Variant, _ url: URL) throws {
+    static func checkLabels(_ labels: [Int], _ variant: Variant, _ name: String) throws {
         if let i = labels.firstIndex(where: { $0 < 0 || $0 >= variant.classes }) {
-            throw DataError("\(url.path): image \(i) has the label \(labels[i]), outside 0..<\(variant.classes) "
+            throw DataError("\(name): image \(i) has the label \(labels[i]), outside 0..<\(variant.classes) "
                             + "of \(variant.title); the file is corrupt or from another dataset")
         }
     }
 
     /// Binary records: CIFAR-10 `label, 3072 pixels`; CIFAR-100 `coarse, fine, 3072 pixels`.
     static func readBinary(_ url: URL, _ variant: Variant) throws -> (pixels: [UInt8], labels: [Int]) {
-        let bytes = try read(url)
+        try decodeBinary(try read(url), variant, name: url.path)
+    }
+
+    /// A binary batch held in memory; `name` labels errors.
+    static func decodeBinary(_ bytes: [UInt8], _ variant: Variant, name: String) throws
+        -> (pixels: [UInt8], labels: [Int]) {
         let header = variant == .cifar10 ? 1 : 2
         let record = header + imageBytes
         guard !bytes.isEmpty, bytes.count % record == 0 else {
             let layout = variant == .cifar10 ? "1 label byte + 3072 pixel bytes" : "coarse byte, fine byte, 3072 pixel bytes"
-            throw DataError("\(url.path): holds \(bytes.count) bytes, expected a positive multiple of the "
+            throw DataError("\(name): holds \(bytes.count) bytes, expected a positive multiple of the "
                             + "\(record)-byte \(variant.title) record (\(layout)); the file is truncated or not a "
                             + "\(variant.title) binary batch — download it again")
         }
@@ -126,32 +131,38 @@ public enum CIFAR {
             labels.append(Int(bytes[start + header - 1]))
             pixels += bytes[(start + header)..<(start + record)]
         }
-        try checkLabels(labels, variant, url)
+        try checkLabels(labels, variant, name)
         return (pixels, labels)
     }
 
     /// A python batch: a dict with `data` (uint8 `[N, 3072]`) and `labels`
     /// (CIFAR-100: `fine_labels`), keys as Python 2 str or Python 3 str/bytes.
     static func readPython(_ url: URL, _ variant: Variant) throws -> (pixels: [UInt8], labels: [Int]) {
-        let root = try Pickle.load(contentsOf: url, allowing: .numpyArrays)
+        try decodePython(try read(url), variant, name: url.path)
+    }
+
+    /// A python batch held in memory; `name` labels errors.
+    static func decodePython(_ bytes: [UInt8], _ variant: Variant, name: String) throws
+        -> (pixels: [UInt8], labels: [Int]) {
+        let root = try Pickle.parse(bytes, name: name, allowing: .numpyArrays)
         let labelKey = variant == .cifar10 ? "labels" : "fine_labels"
         guard case .dict = root, let data = root["data"], let labelValue = root[labelKey] else {
             let found = root.keyNames.isEmpty ? root.summary : "the keys " + root.keyNames.joined(separator: ", ")
-            throw DataError("\(url.path): expected a \(variant.title) python batch, a dict with the keys 'data' and "
+            throw DataError("\(name): expected a \(variant.title) python batch, a dict with the keys 'data' and "
                             + "'\(labelKey)'; found \(found). Check that -dataset matches the files "
                             + "(CIFAR-10 batches have 'labels', CIFAR-100 files 'fine_labels')")
         }
-        let array = try NumPyArray(data, source: "\(url.path), key 'data'")
+        let array = try NumPyArray(data, source: "\(name), key 'data'")
         guard array.shape.count == 2, array.shape[1] == imageBytes else {
-            throw DataError("\(url.path): expected 'data' of shape [N, 3072] (N images of 3×32×32 bytes); "
+            throw DataError("\(name): expected 'data' of shape [N, 3072] (N images of 3×32×32 bytes); "
                             + "found shape \(array.shape) of \(array.dtype); the file is not a \(variant.title) batch")
         }
-        let pixels = try array.uint8Values(source: "\(url.path), key 'data'")
-        let labels = try labelValue.integerArray(source: "\(url.path), key '\(labelKey)'")
+        let pixels = try array.uint8Values(source: "\(name), key 'data'")
+        let labels = try labelValue.integerArray(source: "\(name), key '\(labelKey)'")
         guard labels.count == array.shape[0] else {
-            throw DataError("\(url.path): 'data' holds \(array.shape[0]) images but '\(labelKey)' \(labels.count) labels")
+            throw DataError("\(name): 'data' holds \(array.shape[0]) images but '\(labelKey)' \(labels.count) labels")
         }
-        try checkLabels(labels, variant, url)
+        try checkLabels(labels, variant, name)
         return (pixels, labels)
     }
 }

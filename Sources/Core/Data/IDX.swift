@@ -9,14 +9,18 @@ public enum IDX {
 
     /// Reads `url` (raw or gzipped).
     public static func read(_ url: URL) throws -> (shape: [Int], bytes: [UInt8]) {
-        var data: Data
+        let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw DataError("\(url.path): cannot read the file (\(error.localizedDescription))")
         }
-        if Gzip.isCompressed(data) {
-            data = try Gzip.decompress(data, name: url.path, limit: inflateLimit)
-        }
-        return try parse([UInt8](data), name: url.path)
+        return try decode(data, name: url.path)
+    }
+
+    /// Decodes an IDX file held in memory (raw or gzipped); `name` labels errors.
+    static func decode(_ data: Data, name: String, inflateLimit: Int = inflateLimit) throws
+        -> (shape: [Int], bytes: [UInt8]) {
+        let raw = Gzip.isCompressed(data) ? try Gzip.decompress(data, name: name, limit: inflateLimit) : data
+        return try parse([UInt8](raw), name: name)
     }
 
     static func parse(_ bytes: [UInt8], name: String) throws -> (shape: [Int], bytes: [UInt8]) {

@@ -81,7 +81,7 @@ extension PickleMachine {
             case 0x64:
                 let pairs = try popMark("DICT")
                 dicts.append(Dict())
-                try insert(pairs, into: &dicts[dicts.count - 1])
+                try insert(pairs, into: &dicts[dicts.count - 1], "DICT")
                 push(.dict(dicts.count - 1))
             case 0x73:
                 let value = try pop("SETITEM"), key = try pop("SETITEM")

@@ -132,17 +132,19 @@ struct PickleMachine {
     }
 
     mutating func setItems(_ pairs: [Int], on target: Int, _ what: String) throws {
-        guard pairs.count % 2 == 0 else { throw refuse("\(what) with an odd number (\(pairs.count)) of keys and values") }
         switch nodes[target] {
-        case .dict(let d): try insert(pairs, into: &dicts[d])
-        case .call(let c): try insert(pairs, into: &calls[c].dict)
+        case .dict(let d): try insert(pairs, into: &dicts[d], what)
+        case .call(let c): try insert(pairs, into: &calls[c].dict, what)
         default: throw refuse("\(what) on \(kind(target)) (only dicts and recorded calls take items)")
         }
     }
 
-    func insert(_ pairs: [Int], into dict: inout Dict) throws {
+    /// Adds keys and values (alternating in `pairs`) as DICT, SETITEM and SETITEMS do.
+    func insert(_ pairs: [Int], into dict: inout Dict, _ what: String) throws {
+        guard pairs.count % 2 == 0 else { throw refuse("\(what) with an odd number (\(pairs.count)) of keys and values") }
         for i in stride(from: 0, to: pairs.count, by: 2) {
-            let key = try hashKey(pairs[i], depth: 0)
+            var budget = Self.maxKeyItems
+            let key = try hashKey(pairs[i], depth: 0, budget: &budget)
             if let existing = dict.positions[key] {
                 dict.entries[existing].value = pairs[i + 1]
             } else {
@@ -152,8 +154,15 @@ struct PickleMachine {
         }
     }
 
-    func hashKey(_ node: Int, depth: Int) throws -> PickleKey {
+    /// The most items a dict key may hold, counted through nested tuples. A
+    /// tuple that holds one memoized tuple twice, 60 levels deep, is 2^60
+    /// items; real keys (str, int, small tuples) hold a handful.
+    static let maxKeyItems = 10_000
+
+    func hashKey(_ node: Int, depth: Int, budget: inout Int) throws -> PickleKey {
         guard depth < maxDepth else { throw refuse("a dict key nested deeper than \(maxDepth) levels") }
+        budget -= 1
+        guard budget >= 0 else { throw refuse("a dict key of more than \(Self.maxKeyItems) items (nested tuples)") }
         switch nodes[node] {
         case .leaf(.none): return .none
         case .leaf(.bool(let b)): return .int(b ? 1 : 0)
@@ -164,7 +173,7 @@ struct PickleMachine {
         case .leaf(.string(let s)): return .string(s)
         case .leaf(.bytes(let b)): return .bytes(b)
         case .leaf(.global(let g)): return .global(g)
-        case .tuple(let items): return .tuple(try items.map { try hashKey($0, depth: depth + 1) })
+        case .tuple(let items): return .tuple(try items.map { try hashKey($0, depth: depth + 1, budget: &budget) })
         default: throw refuse("\(kind(node)) as a dict key (unhashable)")
         }
     }

@@ -5,10 +5,11 @@ Seeds are small (each under 10 KB) so libFuzzer's length limit stays low and its
 mutations reach every header field. They come from two sources:
   * files written here with the Python standard library only (struct, json, zipfile,
     gzip, pickle): safetensors, IDX (raw and gzipped), CIFAR binary records, plain
-    pickles of every opcode family the reader accepts, a ZIP with ZIP64 fields;
+    pickles of every opcode family the reader accepts, a ZIP with ZIP64 fields, AEDAT 3.1
+    and 2.0 event files, DVS128 Gesture label CSVs, frame caches;
   * copies of small committed test fixtures in the real formats (Tests/Fixtures/pth
-    for torch.save archives, Tests/Fixtures/data for CIFAR/NumPy pickles), which
-    tools/make_pth_fixtures.py and tools/make_data_fixtures.py wrote with torch/numpy.
+    for torch.save archives, Tests/Fixtures/data for CIFAR/NumPy pickles, and
+    Tests/Fixtures/images/jpeg for JPEGs), which the generators under tools/ wrote.
 
 Run from the repository root (deterministic; re-running leaves git status clean):
     python3 fuzz/make_corpus.py

@@ -5,10 +5,11 @@ Seeds are small (each under 10 KB) so libFuzzer's length limit stays low and its
 mutations reach every header field. They come from two sources:
   * files written here with the Python standard library only (struct, json, zipfile,
     gzip, pickle): safetensors, IDX (raw and gzipped), CIFAR binary records, plain
-    pickles of every opcode family the reader accepts, a ZIP with ZIP64 fields;
+    pickles of every opcode family the reader accepts, a ZIP with ZIP64 fields, AEDAT 3.1
+    and 2.0 event files, DVS128 Gesture label CSVs, frame caches;
   * copies of small committed test fixtures in the real formats (Tests/Fixtures/pth
-    for torch.save archives, Tests/Fixtures/data for CIFAR/NumPy pickles), which
-    tools/make_pth_fixtures.py and tools/make_data_fixtures.py wrote with torch/numpy.
+    for torch.save archives, Tests/Fixtures/data for CIFAR/NumPy pickles, and
+    Tests/Fixtures/images/jpeg for JPEGs), which the generators under tools/ wrote.
 
 Run from the repository root (deterministic; re-running leaves git status clean):
     python3 fuzz/make_corpus.py
@@ -21,6 +22,7 @@ import pickle
 import shutil
 import struct
 import zipfile
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
@@ -71,6 +73,30 @@ def stored_zip(entries, force_zip64=False):
             with z.open(info, "w", force_zip64=force_zip64) as f:
                 f.write(data)
     return out.getvalue()
+
+
+AEDAT3_HEADER = b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#!END-HEADER\r\n"
+AEDAT2_HEADER = b"#!AER-DAT2.0\r\n# This is a raw AE data file - do not edit\r\n"
+
+
+def aedat3_packet(kind, events, overflow=0, capacity=None):
+    """A 28-byte packet header (type, source, event size 8, TS offset 4, overflow,
+    capacity, number, valid) and 8-byte events: data (x << 17 | y << 2 | p << 1 | valid), timestamp."""
+    count = len(events)
+    header = struct.pack("<HHIIIIII", kind, 1, 8, 4, overflow, count if capacity is None else capacity, count, count)
+    return header + b"".join(struct.pack("<II", x << 17 | y << 2 | p << 1 | 1, t) for x, y, p, t in events)
+
+
+def aedat2_event(x, y, p, t):
+    """The DVS128 address layout CIFAR10-DVS uses: x mirrored in bits 1-7, y in 8-14, polarity inverted."""
+    return struct.pack(">II", (127 - x) << 1 | y << 8 | (1 - p), t)
+
+
+def frame_cache(labels, values, fingerprint=0x0123456789ABCDEF):
+    """Format version 1 of Sources/Core/Data/Events/FrameCache.swift (T 2, C 2, H 4, W 4, 11 classes, by number)."""
+    contents = struct.pack(f"<{len(labels)}I", *labels) + struct.pack(f"<{len(values)}f", *values)
+    header = b"CLIFFRM\n" + struct.pack("<8IQI", 1, 2, 2, 4, 4, len(labels), 11, 0, fingerprint, zlib.crc32(contents))
+    return header + bytes(64 - len(header)) + contents
 
 
 def main():
@@ -126,6 +152,34 @@ def main():
     write("IDX", "labels-idx1-ubyte", labels)
     write("IDX", "images-idx3-ubyte.gz", gzip_bytes(images))
     write("IDX", "labels-idx1-ubyte.gz", gzip_bytes(labels))
+
+    # AEDAT 3.1 (DVS128 Gesture): polarity packets, a special-event packet the reader
+    # skips, a timestamp overflow; and a truncated packet and an oversized count.
+    events = [(x * 9 % 128, x * 5 % 128, x % 2, 1000 + 37 * x) for x in range(40)]
+    body = aedat3_packet(1, events[:24]) + aedat3_packet(0, [(0, 0, 0, 1500)]) + \
+        aedat3_packet(1, events[24:], overflow=1)
+    write("AEDAT31", "gesture.aedat", AEDAT3_HEADER + body)
+    write("AEDAT31", "one_event.aedat", AEDAT3_HEADER + aedat3_packet(1, events[:1]))
+    write("AEDAT31", "truncated.aedat", AEDAT3_HEADER + aedat3_packet(1, events[:4])[:-5])
+    write("AEDAT31", "oversized_count.aedat", AEDAT3_HEADER + aedat3_packet(1, events[:4], capacity=1 << 30))
+
+    # AEDAT 2.0 (CIFAR10-DVS): big-endian (address, timestamp) pairs after the text header.
+    write("AEDAT20", "cifar10dvs.aedat", AEDAT2_HEADER + b"".join(aedat2_event(*e) for e in events))
+    write("AEDAT20", "no_header.aedat", b"".join(aedat2_event(*e) for e in events[:3]))
+    write("AEDAT20", "truncated.aedat", AEDAT2_HEADER + aedat2_event(*events[0])[:5])
+
+    # DVS128 Gesture labels CSV.
+    write("GestureLabels", "user01_fluorescent_labels.csv",
+          b"class,startTime_usec,endTime_usec\r\n1,1000,1500\r\n11,1500,2400\r\n")
+    write("GestureLabels", "unix_newlines.csv", b"class,startTime_usec,endTime_usec\n3,0,9\n\n")
+
+    # Frame caches for the key fuzz/Targets/FrameCache uses (T 2, C 2, 4x4, 11 classes).
+    write("FrameCache", "two_samples.frames", frame_cache([3, 10], [float(i % 5) for i in range(2 * 64)]))
+    write("FrameCache", "empty.frames", frame_cache([], []))
+
+    # JPEG: the small committed Tiny-ImageNet decoding fixtures (grey, 4:2:0, 4:2:2 odd size, progressive).
+    for name in ["gray.JPEG", "rgb420.JPEG", "odd422.JPEG", "progressive.JPEG"]:
+        copy("JPEG", "images/jpeg/" + name)
 
 
 if __name__ == "__main__":

@@ -99,4 +99,60 @@ final class FuzzRegressionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("(2147483647) exceeds the \(zip.count)-byte file"), "\(error)")
         }
     }
+
+    /// A JPEG header claiming 65000×65000 (12 GB of RGB; libjpeg itself stops
+    /// at 65500) is refused by the Tiny-ImageNet loader from the header; a
+    /// size the decoder could handle (8000×8000) is refused there too, as not
+    /// 64×64 — the message says it came from the header, before any pixel was
+    /// decoded or allocated.
+    func testJPEGHeaderSizesAreRefusedBeforeDecoding() throws {
+        var jpeg = try Data(contentsOf: Fixture.root.appendingPathComponent("images/jpeg/gray.JPEG"))
+        let frame = try XCTUnwrap(jpeg.range(of: Data([0xFF, 0xC0]))?.lowerBound)  // SOF0: length, precision, H, W
+        func claim(width: UInt16, height: UInt16) {
+            jpeg.replaceSubrange((frame + 5)..<(frame + 9),
+                                 with: [UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF)])
+        }
+        claim(width: 65000, height: 65000)
+        assertDataError(["huge.JPEG", "65000×65000", "not plausible"]) { _ = try JPEG.decodeRGB(jpeg, file: "huge.JPEG") }
+        assertDataError(["huge.JPEG", "65000×65000"]) { _ = try TinyImageNet.decode(jpeg, file: "huge.JPEG") }
+        claim(width: 8000, height: 8000)
+        assertDataError(["big.JPEG is 8000×8000, expected 64×64 (read from its JPEG header)", "every Tiny-ImageNet image"]) {
+            _ = try TinyImageNet.decode(jpeg, file: "big.JPEG")
+        }
+    }
+
+    /// Event files and frame caches whose headers claim more than the file
+    /// holds: refused from the header (AEDAT 3.1 packets of 2^32 − 1 events
+    /// of 2^32 − 1 bytes, polarity events of 0 bytes; a cache of 2^32 − 1 samples).
+    func testEventFileAndFrameCacheHostileSizesAreRefused() {
+        func packet(type: UInt16, size: UInt32, capacity: UInt32) -> Data {
+            var bytes = Data("#!AER-DAT3.1\r\n#!END-HEADER\r\n".utf8)
+            withUnsafeBytes(of: type.littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: [1, 0])
+            for field in [size, 4, 0, capacity, capacity, capacity] {
+                withUnsafeBytes(of: field.littleEndian) { bytes.append(contentsOf: $0) }
+            }
+            return bytes + Data(count: 16)
+        }
+        assertDataError(["huge.aedat", "announces 4294967295 events of 4294967295 bytes, only 16 bytes follow"]) {
+            _ = try AEDAT.readVersion3(packet(type: 1, size: .max, capacity: .max), file: "huge.aedat")
+        }
+        assertDataError(["empty.aedat", "events of 0 bytes, expected at least 8"]) {
+            _ = try AEDAT.readVersion3(packet(type: 1, size: 0, capacity: .max), file: "empty.aedat")
+        }
+        // Events of 0 bytes in a packet of another type are skipped, not looped over.
+        XCTAssertEqual(try AEDAT.readVersion3(packet(type: 0, size: 0, capacity: .max).prefix(56), file: "x").count, 0)
+
+        let key = FrameCache.Key(frames: 2, channels: 2, height: 4, width: 4, classes: 11, split: .number, fingerprint: 7)
+        var header = Data(FrameCache.magic)
+        for field: UInt32 in [1, 2, 2, 4, 4, .max, 11, 0] {
+            withUnsafeBytes(of: field.littleEndian) { header.append(contentsOf: $0) }
+        }
+        withUnsafeBytes(of: UInt64(7).littleEndian) { header.append(contentsOf: $0) }
+        header.append(Data(count: 64 - header.count))
+        let result = header.withUnsafeBytes { FrameCache.check($0, key: key, name: "huge.frames") }
+        guard case .failure(let error) = result else { return XCTFail("a cache of 2^32 − 1 samples in 64 bytes was accepted") }
+        XCTAssertTrue(error.description.contains("huge.frames: 64 bytes, expected 1116691496764 for 4294967295 samples (truncated)"),
+                      error.description)
+    }
 }

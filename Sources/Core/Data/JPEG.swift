@@ -12,11 +12,16 @@ public enum JPEG {
     }
 
     /// Decodes `data` (the bytes of `file`, which only names it in errors) to RGB.
+    /// With `size`, an image of any other width × height is refused from its
+    /// header, before the output is allocated or any pixel is decoded (a
+    /// dataset loader knows the size it accepts; a hostile header may claim
+    /// 65000×65000); `sizeNote` ends that message (why the size is required).
     ///
     /// libjpeg-turbo's defaults match PIL's: accurate integer IDCT and fancy
     /// (smooth) chroma upsampling. Warnings (a truncated file, corrupt data)
     /// are errors, since the image they leave is partly invented.
-    public static func decodeRGB(_ data: Data, file: String) throws -> Image {
+    public static func decodeRGB(_ data: Data, file: String, size: (width: Int, height: Int)? = nil,
+                                 sizeNote: String = "") throws -> Image {
         guard let handle = tjInitDecompress() else { throw DataError("\(file): cannot start the JPEG decoder (libturbojpeg)") }
         defer { tjDestroy(handle) }
         func failure(_ what: String) -> DataError {
@@ -36,6 +41,9 @@ public enum JPEG {
             throw DataError("\(file): JPEG size \(width)×\(height) is not plausible for an image of this dataset")
         }
         let w = Int(width), h = Int(height)
+        if let size, size.width != w || size.height != h {
+            throw DataError("\(file) is \(w)×\(h), expected \(size.width)×\(size.height) (read from its JPEG header)\(sizeNote)")
+        }
         var interleaved = [UInt8](repeating: 0, count: w * h * 3)
         let status = data.withUnsafeBytes { raw in
             interleaved.withUnsafeMutableBufferPointer { out in

@@ -141,11 +141,14 @@ public enum TinyImageNet {
         do { data = try Data(contentsOf: file) } catch {
             throw DataError("cannot read \(file.path): \(error.localizedDescription)")
         }
-        let image = try JPEG.decodeRGB(data, file: file.path)
-        guard image.width == side && image.height == side else {
-            throw DataError("\(file.path) is \(image.width)×\(image.height); every Tiny-ImageNet image is \(side)×\(side) (the original's batches need that size too)")
-        }
-        return image
+        return try decode(data, file: file.path)
+    }
+
+    /// The bytes of one image file as 3×64×64 RGB bytes; any other size is
+    /// refused from the JPEG header, before decoding.
+    static func decode(_ data: Data, file: String) throws -> JPEG.Image {
+        try JPEG.decodeRGB(data, file: file, size: (side, side),
+                           sizeNote: "; every Tiny-ImageNet image is \(side)×\(side) (the original's batches need that size too)")
     }
 
     static func subfolders(of folder: URL) throws -> [String] {

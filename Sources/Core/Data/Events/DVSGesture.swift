@@ -41,15 +41,23 @@ public enum DVSGesture {
 
     /// The rows of a `*_labels.csv` (first line a header).
     public static func gestures(_ csv: URL) throws -> [Gesture] {
-        guard let text = try? String(contentsOf: csv, encoding: .utf8) else {
+        guard let data = try? Data(contentsOf: csv) else {
             throw DataError("cannot read the gesture labels \(csv.path) (expected next to its .aedat recording)")
+        }
+        return try gestures(data, file: csv.path)
+    }
+
+    /// The rows of the bytes of a `*_labels.csv` (`file` names it in errors).
+    static func gestures(_ data: Data, file: String) throws -> [Gesture] {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DataError("\(file): the gesture labels are not UTF-8 text; expected `class,startTime_usec,endTime_usec` lines")
         }
         return try text.split(whereSeparator: \.isNewline).dropFirst().enumerated().compactMap { row, line in
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard !(fields.count == 1 && fields[0].isEmpty) else { return nil }
             guard fields.count == 3, let label = Int(fields[0]), let start = Int64(fields[1]), let end = Int64(fields[2]),
                   (1...classes).contains(label) else {
-                throw DataError("\(csv.path) line \(row + 2): expected `class,startTime_usec,endTime_usec` with class 1…\(classes), found `\(line)`")
+                throw DataError("\(file) line \(row + 2): expected `class,startTime_usec,endTime_usec` with class 1…\(classes), found `\(line.prefix(80))`")
             }
             return Gesture(label: label - 1, start: start, end: end)
         }

@@ -62,11 +62,27 @@ public enum FrameCache {
         guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             return .failure(DataError("\(url.path) cannot be mapped: \(String(cString: strerror(errno)))"))
         }
-        func fail(_ reason: String) -> Result<FrameSet, DataError> {
+        let labels: [Int]
+        switch check(UnsafeRawBufferPointer(start: base, count: length), key: key, name: url.path) {
+        case .success(let found): labels = found
+        case .failure(let error):
             munmap(base, length)
-            return .failure(DataError("\(url.path): \(reason)"))
+            return .failure(error)
         }
-        let bytes = UnsafeRawBufferPointer(start: base, count: length)
+        let n = labels.count, sampleSize = key.frames * key.channels * key.height * key.width
+        let valuesOffset = headerSize + 4 * n
+        let values = FrameBuffer(mapped: base, length: length, offset: valuesOffset, count: n * sampleSize)
+        return .success(FrameSet(frames: key.frames, channels: key.channels, height: key.height, width: key.width,
+                                 labels: labels, classes: key.classes, values: values))
+    }
+
+    /// The labels of the cache file `bytes` (named `name` in errors) after
+    /// checking its magic, version, shape against `key`, size, CRC-32 and
+    /// labels; the frames follow them, at `headerSize + 4·N`.
+    static func check(_ bytes: UnsafeRawBufferPointer, key: Key, name: String) -> Result<[Int], DataError> {
+        func fail(_ reason: String) -> Result<[Int], DataError> { .failure(DataError("\(name): \(reason)")) }
+        guard bytes.count >= headerSize else { return fail("shorter than its \(headerSize)-byte header") }
+        let length = bytes.count
         func u32(_ at: Int) -> Int { Int(bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian) }
         guard Array(bytes[0..<8]) == magic else { return fail("not a clif-mpi frame cache (bad magic)") }
         guard u32(8) == Int(formatVersion) else { return fail("cache format version \(u32(8)), expected \(formatVersion)") }
@@ -84,9 +100,7 @@ public enum FrameCache {
         guard crc == UInt32(u32(48)) else { return fail("corrupt: CRC-32 \(crc) of the contents, the header says \(u32(48))") }
         let labels = (0..<n).map { u32(headerSize + 4 * $0) }
         guard labels.allSatisfy({ $0 < key.classes }) else { return fail("corrupt: a label is not below \(key.classes)") }
-        let values = FrameBuffer(mapped: base, length: length, offset: valuesOffset, count: n * sampleSize)
-        return .success(FrameSet(frames: key.frames, channels: key.channels, height: key.height, width: key.width,
-                                 labels: labels, classes: key.classes, values: values))
+        return .success(labels)
     }
 
     static func crc32Of(_ bytes: UnsafeRawBufferPointer) -> UInt32 {

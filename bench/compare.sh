@@ -14,7 +14,7 @@
 # bf16 autocast); the firing rate is the mean over neuron layers of the last timed step
 # (synthetic data, initial weights).
 #
-#   PYTHON=/root/oracle-venv/bin/python bench/compare.sh
+#   PYTHON=venv/bin/python bench/compare.sh
 # Knobs (environment): STEPS (timed steps, default 2), WARMUP (1), BF16_STEPS (1), BF16_WARMUP (0),
 # THREADS (2), BATCH (32), NO_BF16=1 to skip bf16. PyTorch's CPU bf16 convolutions fall back to
 # a slow reference path on CPUs without native bf16 (no AVX512-BF16/AMX), about 15-20x slower

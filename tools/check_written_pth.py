@@ -2,7 +2,7 @@
 """Checks by hand that a .pth written by `clif-mpi convert` is what the original
 CLIF code reads (not run by the tests, which never need Python).
 
-Ran with: torch 2.13.0+cpu, safetensors 0.8.0 (/root/oracle-venv).
+Ran with: torch 2.13.0+cpu, safetensors 0.8.0 (a venv from tools/requirements-oracle.txt).
 Usage (spiking_cnn_small trained on digits, SGD or AdamW):
   .build/release/clif-mpi convert runs/<run>/checkpoint_max.safetensors /tmp/max.pth
   python tools/check_written_pth.py /tmp/max.pth runs/<run>/checkpoint_max.safetensors

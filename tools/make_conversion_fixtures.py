@@ -5,7 +5,7 @@ test accuracy on the digits test split with its own CLIF neurons, and with LIF
 neurons under soft reset and hard reset to 0, -0.02, ..., -0.1.
 
 Ran with: Python 3, torch 2.13.0+cpu, spikingjelly 0.0.0.0.12, safetensors 0.8.0
-(/root/oracle-venv; tools/requirements-oracle.txt).
+(a venv from tools/requirements-oracle.txt).
 
 Usage (from the repository root):
   swift build -c release

@@ -27,7 +27,7 @@ What it writes (all small, deterministic from fixed seeds):
                           y 0x7F00 >> 8, p bit 0), then x = 127 - x, p = 1 - p.
 
 How to run (from the repository root, in the oracle venv of tools/requirements-oracle.txt):
-    /root/oracle-venv/bin/python tools/make_event_fixtures.py
+    venv/bin/python tools/make_event_fixtures.py
 
 It ran with: torch 2.13.0+cpu, spikingjelly 0.0.0.0.12, numpy 2.4.6, Pillow 13.0.0.
 """

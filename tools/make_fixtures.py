@@ -13,7 +13,7 @@ What it writes (the contract, tensor by tensor, is tools/FIXTURES.md):
                            parameter counts of the full-width models.
 
 How to run (from the repository root, in a venv made from tools/requirements-oracle.txt):
-    python -m venv /root/oracle-venv && . /root/oracle-venv/bin/activate
+    python -m venv venv && . venv/bin/activate
     pip install -r tools/requirements-oracle.txt
     python tools/make_fixtures.py            # about 1-3 minutes on 2 cores
     python tools/make_fixtures.py --only neurons,layers   # a subset
@@ -27,7 +27,7 @@ integer labels and counters are stored as exact F32 integers). Spiking fixtures 
 min_margin = min |h - v_threshold| over all neuron evaluations (h = charged membrane
 before firing), computed in float64.
 
-This is an independent implementation written from /work/shared/RECIPE.md; it uses the
+This is an independent implementation written from the project's RECIPE.md; it uses the
 spikingjelly 0.0.0.0.12 LIFNode / ParametricLIFNode / surrogates / Dropout / reset_net
 directly, and re-implements the CLIF neuron, the Rectangle surrogate and the networks.
 """

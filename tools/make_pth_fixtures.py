@@ -2,7 +2,7 @@
 """Writes Tests/Fixtures/pth/: PyTorch `.pth` checkpoints as the original CLIF
 code saves them, their expected contents as safetensors, and hostile files.
 
-Ran with: Python 3, torch 2.13.0+cpu, safetensors 0.8.0 (/root/oracle-venv).
+Ran with: Python 3, torch 2.13.0+cpu, safetensors 0.8.0 (a venv from tools/requirements-oracle.txt).
 Usage: python tools/make_pth_fixtures.py [output folder]
 
 Expected files (`<name>.expected.safetensors`) hold every tensor contiguous:

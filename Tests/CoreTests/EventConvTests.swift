@@ -86,6 +86,52 @@ final class EventConvTests: XCTestCase {
         XCTAssertNotEqual(events.data, dense.data, "the two paths round differently, so the check above can fail")
     }
 
+    /// The cache-tiled kernels (a weight taken one kernel offset at a time in
+    /// forward, the 3×3 stride-1 weight gradient over L1 slabs) add the same
+    /// values in the same order as the general kernels: equal bit for bit.
+    func testTiledKernelsEqualTheGeneralOnesBitForBit() {
+        defer { EventConv.gatherColumnLimit = 512 * 1024; EventConv.generalWeightGradient = false }
+        let cases: [(c: Int, o: Int, h: Int, w: Int, s: Int, p: Int)] = [
+            (70, 64, 7, 9, 1, 1), (5, 128, 4, 4, 1, 0), (130, 64, 6, 5, 2, 1), (3, 8, 1, 1, 1, 1), (9, 24, 5, 3, 1, 2),
+        ]
+        for (c, o, h, w, s, p) in cases {
+            let g = ConvGeometry(channels: c, height: h, width: w, kernel: 3, stride: s, padding: p)
+            for value: Float? in [1, 2, nil] {
+                let images = 5, inImage = c * h * w, outImage = o * g.outPixels
+                let x = sparseInput([images, c, h, w], density: 0.2, value: value, seed: UInt64(c * o + h))
+                let weightT = randomTensor([9 * c * o], seed: 4).data
+                let dy = randomTensor([o, images * g.outPixels], seed: 5).data
+                let what = "c\(c) o\(o) \(h)×\(w) s\(s) p\(p) value \(value.map { "\($0)" } ?? "varied")"
+                x.data.withUnsafeBufferPointer { xs in
+                    let events = InputEvents(images: (0..<images).map { xs.baseAddress! + $0 * inImage }, channels: c, height: h, width: w)
+                    func forward(columnLimit: Int) -> [Float] {
+                        EventConv.gatherColumnLimit = columnLimit
+                        var out = [Float](repeating: .nan, count: images * outImage)
+                        EventConv.forward(out: &out, events: events, images: 0..<images, weightT: weightT, outChannels: o, geometry: g)
+                        return out
+                    }
+                    func weightGradient(general: Bool) -> [Float] {
+                        EventConv.generalWeightGradient = general
+                        var sums = randomTensor([9 * c * o], seed: 6).data
+                        EventConv.weightGradient(gradWeightT: &sums, events: events, gradOut: dy, ld: images * g.outPixels,
+                                                 outChannels: o, geometry: g)
+                        return sums
+                    }
+                    let untiled = forward(columnLimit: .max), tiled = forward(columnLimit: 0)
+                    XCTAssertFalse(untiled.contains { $0.isNaN }, what)
+                    assertBitwiseEqual(tiled, untiled, "forward: " + what)
+                    assertBitwiseEqual(weightGradient(general: false), weightGradient(general: true), "weight gradient: " + what)
+                }
+            }
+        }
+    }
+
+    func assertBitwiseEqual(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }
+        XCTAssertTrue(differing.isEmpty, "\(what): \(differing.count) of \(a.count) differ, e.g. \(differing.prefix(3))", file: file, line: line)
+    }
+
     func testEventsOfAnImage() {
         var x = [Float](repeating: 0, count: 2 * 3 * 5)
         x[0] = 1; x[7] = 1; x[14] = 1; x[15 + 9] = 1

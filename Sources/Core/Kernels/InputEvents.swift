@@ -89,6 +89,9 @@ public struct InputEvents {
 
     public var count: Int { coordinates.count }
 
+    /// The number of images collected.
+    public var imageCount: Int { (segmentStart.count - 1) / channels }
+
     /// The number of nonzero values in `x[0..<count]`.
     public static func nonzeroCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
         var lanes = SIMD8<Int32>(repeating: 0)

@@ -68,6 +68,11 @@ public final class Conv2d: Layer {
     /// does not depend on the rank or thread count.
     nonisolated(unsafe) public static var eventDensityLimit: Float = 0.25
 
+    /// Columns (whole images) of one input-gradient GEMM in backward. A
+    /// fixed number, so every BLAS call's shape is independent of the rank
+    /// and thread count.
+    static let gradientBlockColumns = 2048
+
     /// Reads the nonzero inputs of a chunk, or nil when they are too many for
     /// the event-driven kernels.
     private func collectEvents(_ x: UnsafePointer<Float>, _ chunkImages: [Int], inImage: Int, _ g: ConvGeometry) -> InputEvents? {
@@ -119,10 +124,8 @@ public final class Conv2d: Layer {
                             // Event-driven: product[P, O] per image.
                             Profiler.measure(part: .events) {
                                 weightT.withUnsafeBufferPointer { wt in
-                                    for j in chunkImages.indices {
-                                        EventConv.forward(out: product.pointer + j * outImage, events: events, image: j,
-                                                          weightT: wt.baseAddress!, outChannels: outChannels, geometry: g)
-                                    }
+                                    EventConv.forward(out: product.pointer, events: events, images: chunkImages.indices,
+                                                      weightT: wt.baseAddress!, outChannels: outChannels, geometry: g)
                                 }
                             }
                         } else {
@@ -217,7 +220,6 @@ public final class Conv2d: Layer {
                         Parallel.forEach(context.chunks.count) { k in
                             let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
                             let columns = chunkImages.count * pixels
-                            let col = ScratchBuffer(count: g.patch * columns)
                             let gradProduct = ScratchBuffer(count: outChannels * columns)
                             let partial = partials.pointer + k * partialCount
                             // Gather dY [T, N, O, P] into [O, B·P] (a static input's
@@ -245,15 +247,11 @@ public final class Conv2d: Layer {
                             if let events = chunkEvents[k] {
                                 Profiler.measure(part: .events) {
                                     partial.update(repeating: 0, count: weightCount)
-                                    let gradOutT = ScratchBuffer(count: outImage)
-                                    for j in chunkImages.indices {
-                                        EventConv.transpose(gradOutT.pointer, gradProduct.pointer + j * pixels,
-                                                            rows: outChannels, columns: pixels, ld: columns)
-                                        EventConv.weightGradient(gradWeightT: partial, events: events, image: j,
-                                                                 gradOutT: gradOutT.pointer, outChannels: outChannels, geometry: g)
-                                    }
+                                    EventConv.weightGradient(gradWeightT: partial, events: events, gradOut: gradProduct.pointer, ld: columns,
+                                                             outChannels: outChannels, geometry: g)
                                 }
                             } else {
+                                let col = ScratchBuffer(count: g.patch * columns)
                                 Profiler.measure(part: .layout) {
                                     for (j, image) in chunkImages.enumerated() {
                                         Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
@@ -274,18 +272,27 @@ public final class Conv2d: Layer {
                                 }
                             }
                             context.precision.round(partial, count: partialCount)
-                            // dcol[K, B·P] = W[O, K]ᵀ · dY[O, B·P], folded back onto the chunk's images.
+                            // dcol[K, b·P] = W[O, K]ᵀ · dY[O, b·P] for a block of b images at a
+                            // time (about `gradientBlockColumns` columns, so dcol stays in cache
+                            // until it is folded back onto the images).
                             guard !isInputLayer else { return }
-                            Profiler.measure(part: .gemm) {
-                                Gemm.sgemm(transA: true, m: g.patch, n: columns, k: outChannels,
-                                           a: w, lda: g.patch, b: gradProduct.pointer, ldb: columns,
-                                           c: col.pointer, ldc: columns)
+                            let blockImages = max(1, Conv2d.gradientBlockColumns / pixels)
+                            let dcol = ScratchBuffer(count: g.patch * min(blockImages, chunkImages.count) * pixels)
+                            for first in Swift.stride(from: 0, to: chunkImages.count, by: blockImages) {
+                                let end = min(first + blockImages, chunkImages.count), blockColumns = (end - first) * pixels
+                                Profiler.measure(part: .gemm) {
+                                    Gemm.sgemm(transA: true, m: g.patch, n: blockColumns, k: outChannels,
+                                               a: w, lda: g.patch, b: gradProduct.pointer + first * pixels, ldb: columns,
+                                               c: dcol.pointer, ldc: blockColumns)
+                                }
+                                Profiler.measure(part: .layout) {
+                                    for j in first..<end {
+                                        Im2col.backward(image: dx + chunkImages[j] * inImage, col: dcol.pointer,
+                                                        ld: blockColumns, column0: (j - first) * pixels, geometry: g)
+                                    }
+                                }
                             }
                             Profiler.measure(part: .layout) {
-                                for (j, image) in chunkImages.enumerated() {
-                                    Im2col.backward(image: dx + image * inImage, col: col.pointer,
-                                                    ld: columns, column0: j * pixels, geometry: g)
-                                }
                                 for image in chunkImages { context.precision.round(dx + image * inImage, count: inImage) }
                             }
                         }

@@ -12,7 +12,8 @@
 # Prints a markdown table; the ratio column is clif-mpi samples/s ÷ that row's samples/s, taking
 # clif-mpi's row of the same precision (fp32 for PyTorch fp32 and the dense path, -amp for PyTorch
 # bf16 autocast); the firing rate is the mean over neuron layers of the last timed step
-# (synthetic data, initial weights).
+# (synthetic data, initial weights); the GEMM column is `clif-mpi bench`'s rate of its GEMM phases
+# per worker thread against a plain 1024³ sgemm on the same threads, measured at start.
 #
 #   PYTHON=venv/bin/python bench/compare.sh
 # Knobs (environment): STEPS (timed steps, default 2), WARMUP (1), BF16_STEPS (1), BF16_WARMUP (0),
@@ -76,6 +77,7 @@ for cfg in "${configs[@]}"; do
         gf=$(sed -n 's/.*dense-equivalent GFLOP\/s: \([0-9.]*\).*/\1/p' "$out")
         rss=$(sed -n 's/^peak RSS: \([0-9.]*\) MB.*/\1/p' "$out")
         fr=$(awk '/^firing rates/{f=1;next} /^peak RSS/{f=0} f{s+=$2;n++} END{if(n) printf "%.3f", s/n}' "$out")
+        gemm=$(sed -n 's/^GEMM phases.* = \([0-9]*\) % of the sgemm peak measured here (\([0-9.]*\) GFLOP\/s per thread.*/\1 % of \2/p' "$out")
         ratio=""
         case $variant in
           events) eval "clif_${s//-/_}_${model}=$sps" ;;
@@ -84,9 +86,9 @@ for cfg in "${configs[@]}"; do
             eval "c=\${clif_${s//-/_}_${model}}"
             [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }') ;;
         esac
-        rows+=("$name|$impl|$precision|$(label "$s")|$sps|$gf|$rss|$fr|$ratio")
+        rows+=("$name|$impl|$precision|$(label "$s")|$sps|$gf|$rss|$fr|$gemm|$ratio")
       else
-        rows+=("$name|$impl|$precision|$(label "$s")|failed (see $out)||||")
+        rows+=("$name|$impl|$precision|$(label "$s")|failed (see $out)|||||")
         case $variant in
           events) eval "clif_${s//-/_}_${model}=" ;;
           amp) eval "clifamp_${s//-/_}_${model}=" ;;
@@ -108,18 +110,18 @@ for cfg in "${configs[@]}"; do
         if [ "$p" = bf16 ]; then eval "c=\${clifamp_${s//-/_}_${model}:-}"; else eval "c=\${clif_${s//-/_}_${model}}"; fi
         ratio=""
         [ -n "$c" ] && [ -n "$sps" ] && ratio=$(awk -v a="$c" -v b="$sps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
-        rows+=("$name|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)')|$p autocast|$(label "$s")|$sps|$gf|$rss||$ratio")
+        rows+=("$name|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)')|$p autocast|$(label "$s")|$sps|$gf|$rss|||$ratio")
         [ "$p" = fp32 ] && rows[-1]="${rows[-1]/fp32 autocast/fp32}"
       else
-        rows+=("$name|PyTorch|$p|$(label "$s")|failed (see $out)||||")
+        rows+=("$name|PyTorch|$p|$(label "$s")|failed (see $out)|||||")
       fi
     done
   done
 done
 
 echo
-echo "| configuration | implementation | precision | OpenBLAS setting | samples/s | dense-equiv. GFLOP/s | peak RSS MB | mean firing rate | clif-mpi ÷ this (samples/s) |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| configuration | implementation | precision | OpenBLAS setting | samples/s | dense-equiv. GFLOP/s | peak RSS MB | mean firing rate | GEMM phases, % of sgemm peak (GFLOP/s per thread) | clif-mpi ÷ this (samples/s) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do echo "| ${r//|/ | } |"; done
 echo
 echo "clif-mpi: $STEPS timed step(s) after $WARMUP warm-up; PyTorch fp32 the same, bf16 $BF16_STEPS after $BF16_WARMUP;" \

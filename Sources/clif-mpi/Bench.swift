@@ -78,6 +78,7 @@ struct Bench: ParsableCommand {
         let source = BatchSource(set: data.train, batchSize: b, normalization: data.normalization,
                                  augmentation: .none, shuffle: false, seed: 1)
         let order = source.order(epoch: 0)
+        let sgemmPeak = Gemm.measuredPeak(workers: Parallel.workers)
         var seconds = 0.0, samples = 0
         for step in 0..<(warmup + steps) {
             let indices = source.indices(of: step % source.batchCount, in: order)
@@ -129,6 +130,13 @@ struct Bench: ParsableCommand {
                 line("  of which event-driven kernels", value * Profiler.convolutionShare(.events))
                 line("  of which im2col/col2im/copies", value * Profiler.convolutionShare(.layout))
             }
+        }
+        let gemmSeconds = Profiler.busySeconds(.gemm)
+        if gemmSeconds > 0 {
+            // Per worker thread: the GEMM phases' rate against the same threads' plain sgemm.
+            let rate = Profiler.gemmFlops / gemmSeconds / 1e9, peak = sgemmPeak / Double(Parallel.workers)
+            print(String(format: "GEMM phases (rank 0): %.1f GFLOP/s per worker thread = %.0f %% of the sgemm peak measured here (%.1f GFLOP/s per thread, %.1f for %d threads)",
+                         rate, 100 * rate / peak, peak, sgemmPeak, Parallel.workers))
         }
         print("firing rates (last step, rank 0):")
         for (name, layer) in network.neurons { print(String(format: "  %-24@ %.3f", name as NSString, layer.firingRate)) }

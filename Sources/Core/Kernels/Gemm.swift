@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Row-major single-precision matrix products: `C = alpha·op(A)·op(B) + beta·C`
 /// with `op(A)` `[m, k]`, `op(B)` `[k, n]`, `C` `[m, n]`.
@@ -15,6 +16,7 @@ public enum Gemm {
             scale(c, rows: m, columns: n, ld: ldc, by: beta)
             return
         }
+        Profiler.count(gemmFlops: 2 * m * n * k)
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -42,6 +44,26 @@ public enum Gemm {
         for i in 0..<rows {
             for j in 0..<columns { c[i * ld + j] = beta == 0 ? 0 : beta * c[i * ld + j] }
         }
+    }
+
+    /// GFLOP/s of `workers` threads each running a 1024³ product at once
+    /// (best of three): the sgemm peak the GEMM phases are compared with.
+    public static func measuredPeak(workers: Int) -> Double {
+        let size = 1024
+        let a = [Float](repeating: 0.5, count: size * size)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            Parallel.forEach(workers) { _ in
+                let c = ScratchBuffer(count: size * size)
+                a.withUnsafeBufferPointer { a in
+                    sgemm(m: size, n: size, k: size, a: a.baseAddress!, lda: size, b: a.baseAddress!, ldb: size,
+                          c: c.pointer, ldc: size)
+                }
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        return 2 * Double(size * size * size * workers) / best / 1e9
     }
 
     /// Threads OpenBLAS may use for one call.

@@ -42,6 +42,24 @@ public enum Profiler {
         return try body()
     }
 
+    /// Worker-thread seconds spent in `part` since the last reset.
+    public static func busySeconds(_ part: Part) -> Double {
+        partLock.lock(); defer { partLock.unlock() }
+        return partSeconds[part.rawValue]
+    }
+
+    nonisolated(unsafe) private static var gemmOperations: Double = 0
+
+    /// Records the floating-point operations (2·m·n·k) of one GEMM (thread-safe).
+    @inline(__always)
+    public static func count(gemmFlops n: Int) {
+        guard enabled else { return }
+        partLock.lock(); gemmOperations += Double(n); partLock.unlock()
+    }
+
+    /// GEMM floating-point operations since the last reset.
+    public static var gemmFlops: Double { gemmOperations }
+
     /// The share of the convolutions' busy time spent in `part` (0 when nothing was timed).
     public static func convolutionShare(_ part: Part) -> Double {
         let total = partSeconds.reduce(0, +)
@@ -65,5 +83,6 @@ public enum Profiler {
         seconds = [:]
         partSeconds = [0, 0, 0]
         multiplyAdds = 0
+        gemmOperations = 0
     }
 }

@@ -51,4 +51,34 @@ final class ExactSumTests: XCTestCase {
         let tiny = LocalReducer().sum([1e-30, 2e-30], chunks: 2, count: 1)
         XCTAssertEqual(tiny[0], 3e-30, accuracy: 1e-36)
     }
+
+    /// The four- and eight-lane loops give what the scalar rules give: the
+    /// largest magnitude (and any infinity or NaN) wherever it sits, and
+    /// round-to-nearest-even fixed point, ties of both signs included.
+    func testVectorLoopsMatchTheScalarRules() {
+        var stream = RandomStream(seed: 9)
+        for count in [1, 3, 4, 5, 8, 9, 17, 33] {
+            // 1.0 sets the exponent to 1 (scale 2^41): ±(2n + 1)·2^-42 land exactly halfway.
+            var values = (0..<count).map { i -> Float in
+                i % 3 == 0 ? Float(2 * stream.integer(below: 1000) + 1) * 0x1p-42 * (i % 2 == 0 ? 1 : -1) : stream.normal() * 0.25
+            }
+            values[count / 2] = count % 2 == 0 ? 1 : -1
+            let exponent = values.withUnsafeBufferPointer { ExactSum.exponent(of: $0.baseAddress!, count: count) }
+            XCTAssertEqual(exponent, 1, "count \(count)")
+            var fixed = [Int64](repeating: 7, count: count)
+            values.withUnsafeBufferPointer { v in
+                fixed.withUnsafeMutableBufferPointer { ExactSum.accumulate(v.baseAddress!, chunks: 1, count: count, exponent: exponent, into: $0.baseAddress!) }
+            }
+            let scale = ExactSum.scale(forExponent: exponent)
+            XCTAssertEqual(fixed, values.map { 7 + Int64((Double($0) * scale).rounded(.toNearestOrEven)) }, "count \(count)")
+            for position in [0, count - 1, count / 2] {
+                for bad: Float in [.infinity, -.infinity, .nan] {
+                    var withBad = values
+                    withBad[position] = bad
+                    XCTAssertEqual(withBad.withUnsafeBufferPointer { ExactSum.exponent(of: $0.baseAddress!, count: count) },
+                                   ExactSum.nonFiniteExponent, "count \(count), \(bad) at \(position)")
+                }
+            }
+        }
+    }
 }

@@ -32,18 +32,32 @@ public enum ExactSum {
     /// `zeroExponent` when all are zero, or `nonFiniteExponent` when any is
     /// not finite.
     public static func exponent(of values: UnsafePointer<Float>, count: Int) -> Int32 {
-        var largest: Float = 0
-        var finite = true
-        for i in 0..<count {
+        // Eight lanes at a time: |x| is x with the sign bit cleared; a lane
+        // that is not below infinity is an infinity or a NaN.
+        var largest = SIMD8<Float>(repeating: 0)
+        var nonFinite = SIMDMask<SIMD8<Int32>>(repeating: false)
+        let infinity = SIMD8<Float>(repeating: .infinity), magnitudeBits = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
+        var i = 0
+        while i + 8 <= count {
+            let bits = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<UInt32>.self) & magnitudeBits
+            let magnitude = unsafeBitCast(bits, to: SIMD8<Float>.self)
+            nonFinite .|= .!(magnitude .< infinity)
+            largest.replace(with: magnitude, where: magnitude .> largest)
+            i += 8
+        }
+        var finite = !any(nonFinite)
+        var top = largest.max()
+        while i < count {
             let magnitude = abs(values[i])
             // NaN compares false, so test finiteness explicitly.
             if !magnitude.isFinite { finite = false }
-            largest = max(largest, magnitude)
+            top = max(top, magnitude)
+            i += 1
         }
         if !finite { return nonFiniteExponent }
-        if largest == 0 { return zeroExponent }
-        // frexp: largest = f * 2^e with f in [0.5, 1), so largest < 2^e.
-        return Int32(largest.exponent) + 1
+        if top == 0 { return zeroExponent }
+        // frexp: top = f * 2^e with f in [0.5, 1), so top < 2^e.
+        return Int32(top.exponent) + 1
     }
 
     /// The power of two that maps partials below `2^exponent` to integers
@@ -60,10 +74,26 @@ public enum ExactSum {
         precondition(exponent != nonFiniteExponent && exponent != zeroExponent,
                      "ExactSum.accumulate: no finite non-zero exponent (\(exponent))")
         let s = scale(forExponent: exponent)
+        // x·s is exact (a power of two) and below 2^(62 − headroomBits) < 2^51 in
+        // magnitude, so adding 1.5·2^52 rounds it to the nearest integer (ties to
+        // even) in the low bits of the sum: the integer is the sum's bits minus
+        // the constant's — the same value as `.rounded(.toNearestOrEven)`, four
+        // lanes at a time (AVX2 has no packed double → Int64 conversion).
+        let magic = SIMD4<Double>(repeating: 6_755_399_441_055_744)
+        let magicBits = unsafeBitCast(magic, to: SIMD4<Int64>.self), scale4 = SIMD4<Double>(repeating: s)
         for c in 0..<chunks {
             let row = partials + c * count
-            for i in 0..<count {
+            var i = 0
+            while i + 4 <= count {
+                let x = SIMD4<Double>(UnsafeRawPointer(row + i).loadUnaligned(as: SIMD4<Float>.self))
+                let rounded = unsafeBitCast(x * scale4 + magic, to: SIMD4<Int64>.self) &- magicBits
+                let target = UnsafeMutableRawPointer(fixed + i)
+                target.storeBytes(of: target.loadUnaligned(as: SIMD4<Int64>.self) &+ rounded, as: SIMD4<Int64>.self)
+                i += 4
+            }
+            while i < count {
                 fixed[i] &+= Int64((Double(row[i]) * s).rounded(.toNearestOrEven))
+                i += 1
             }
         }
     }

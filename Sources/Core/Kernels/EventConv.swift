@@ -511,11 +511,14 @@ public enum EventConv {
     }
 
     /// weightT[KH·KW, C, O] ← weight[O, C, KH, KW] (`offsets` = KH·KW).
+    /// Runs on the worker threads, each output channel's values on one.
     public static func offsetMajor(_ weightT: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>,
                                    outChannels o: Int, channels c: Int, offsets: Int) {
-        for oo in 0..<o {
-            for cc in 0..<c {
-                for k in 0..<offsets { weightT[(k * c + cc) * o + oo] = weight[(oo * c + cc) * offsets + k] }
+        Parallel.forEach(Parallel.workers) { part in
+            for oo in stride(from: part, to: o, by: Parallel.workers) {
+                for cc in 0..<c {
+                    for k in 0..<offsets { weightT[(k * c + cc) * o + oo] = weight[(oo * c + cc) * offsets + k] }
+                }
             }
         }
     }
@@ -531,11 +534,14 @@ public enum EventConv {
     }
 
     /// weight[O, C, KH, KW] ← weightT[KH·KW, C, O] (`offsets` = KH·KW): the inverse of `offsetMajor`.
+    /// Runs on the worker threads, each output channel's values on one.
     public static func outputMajor(_ weight: UnsafeMutablePointer<Float>, _ weightT: UnsafePointer<Float>,
                                    outChannels o: Int, channels c: Int, offsets: Int) {
-        for oo in 0..<o {
-            for cc in 0..<c {
-                for k in 0..<offsets { weight[(oo * c + cc) * offsets + k] = weightT[(k * c + cc) * o + oo] }
+        Parallel.forEach(Parallel.workers) { part in
+            for oo in stride(from: part, to: o, by: Parallel.workers) {
+                for cc in 0..<c {
+                    for k in 0..<offsets { weight[(oo * c + cc) * offsets + k] = weightT[(k * c + cc) * o + oo] }
+                }
             }
         }
     }

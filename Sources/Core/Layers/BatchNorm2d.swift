@@ -97,13 +97,16 @@ public final class BatchNorm2d: Layer {
             updateRunningStatistics(mean: mean, variance: variance, count: m, timeSteps: t)
             let gamma = Array(parameters.values[weight.range]), beta = Array(parameters.values[bias.range])
             output.withMutablePointer { y in
-                for step in 0..<t {
-                    for sample in 0..<n {
-                        for c in 0..<channels {
-                            let s = step * channels + c
-                            let offset = ((step * n + sample) * channels + c) * p
-                            let scale = invStd[s] * gamma[c], shift = beta[c] - mean[s] * scale
-                            for i in 0..<p { y[offset + i] = x[offset + i] * scale + shift }
+                // Elementwise: each chunk's samples on one worker.
+                Parallel.forEach(context.chunks.count) { k in
+                    for step in 0..<t {
+                        for sample in context.chunks[k] {
+                            for c in 0..<channels {
+                                let s = step * channels + c
+                                let offset = ((step * n + sample) * channels + c) * p
+                                let scale = invStd[s] * gamma[c], shift = beta[c] - mean[s] * scale
+                                for i in 0..<p { y[offset + i] = x[offset + i] * scale + shift }
+                            }
                         }
                     }
                 }
@@ -222,20 +225,22 @@ public final class BatchNorm2d: Layer {
         saved.input.withPointer { x in
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
-                    for step in 0..<t {
-                        for sample in 0..<n {
-                            for c in 0..<channels {
-                                let s = step * channels + c
-                                let offset = ((step * n + sample) * channels + c) * p
-                                let scale = gamma[c] * invStd[s]
-                                if training {
-                                    let meanDy = sumDy[s] / m, meanDyXhat = sumDyXhat[s] / m
-                                    for i in 0..<p {
-                                        let xhat = (x[offset + i] - mean[s]) * invStd[s]
-                                        dx[offset + i] = scale * (dy[offset + i] - meanDy - xhat * meanDyXhat)
+                    Parallel.forEach(context.chunks.count) { k in
+                        for step in 0..<t {
+                            for sample in context.chunks[k] {
+                                for c in 0..<channels {
+                                    let s = step * channels + c
+                                    let offset = ((step * n + sample) * channels + c) * p
+                                    let scale = gamma[c] * invStd[s]
+                                    if training {
+                                        let meanDy = sumDy[s] / m, meanDyXhat = sumDyXhat[s] / m
+                                        for i in 0..<p {
+                                            let xhat = (x[offset + i] - mean[s]) * invStd[s]
+                                            dx[offset + i] = scale * (dy[offset + i] - meanDy - xhat * meanDyXhat)
+                                        }
+                                    } else {
+                                        for i in 0..<p { dx[offset + i] = scale * dy[offset + i] }
                                     }
-                                } else {
-                                    for i in 0..<p { dx[offset + i] = scale * dy[offset + i] }
                                 }
                             }
                         }

@@ -30,10 +30,21 @@ public final class SGD: Optimizer {
         precondition(p.count == g.count, "SGD: \(p.count) parameters, \(g.count) gradients")
         let first = buffer.isEmpty
         if first { buffer = [Float](repeating: 0, count: p.count) }
-        for i in 0..<p.count {
-            let d = g[i] + weightDecay * p[i]
-            buffer[i] = (first || momentum == 0) ? d : momentum * buffer[i] + d
-            p[i] -= learningRate * buffer[i]
+        let (momentum, weightDecay, learningRate) = (self.momentum, self.weightDecay, self.learningRate)
+        let count = p.count, parts = count >= 1 << 16 ? Parallel.workers : 1, width = (count + parts - 1) / parts
+        // Elementwise: ranges of parameters go to the workers.
+        p.withUnsafeMutableBufferPointer { p in
+            buffer.withUnsafeMutableBufferPointer { buffer in
+                g.withUnsafeBufferPointer { g in
+                    Parallel.forEach(parts) { part in
+                        for i in min(count, part * width)..<min(count, (part + 1) * width) {
+                            let d = g[i] + weightDecay * p[i]
+                            buffer[i] = (first || momentum == 0) ? d : momentum * buffer[i] + d
+                            p[i] -= learningRate * buffer[i]
+                        }
+                    }
+                }
+            }
         }
     }
 }

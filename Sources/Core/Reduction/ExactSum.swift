@@ -71,6 +71,12 @@ public enum ExactSum {
     /// fixed-point accumulator `fixed` (`[count]`), at `exponent`.
     public static func accumulate(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
                                   exponent: Int32, into fixed: UnsafeMutablePointer<Int64>) {
+        accumulate(partials, chunks: chunks, count: count, stride: count, exponent: exponent, into: fixed)
+    }
+
+    /// `accumulate` over `count` elements of rows `stride` apart.
+    static func accumulate(_ partials: UnsafePointer<Float>, chunks: Int, count: Int, stride: Int,
+                           exponent: Int32, into fixed: UnsafeMutablePointer<Int64>) {
         precondition(exponent != nonFiniteExponent && exponent != zeroExponent,
                      "ExactSum.accumulate: no finite non-zero exponent (\(exponent))")
         let s = scale(forExponent: exponent)
@@ -82,7 +88,7 @@ public enum ExactSum {
         let magic = SIMD4<Double>(repeating: 6_755_399_441_055_744)
         let magicBits = unsafeBitCast(magic, to: SIMD4<Int64>.self), scale4 = SIMD4<Double>(repeating: s)
         for c in 0..<chunks {
-            let row = partials + c * count
+            let row = partials + c * stride
             var i = 0
             while i + 4 <= count {
                 let x = SIMD4<Double>(UnsafeRawPointer(row + i).loadUnaligned(as: SIMD4<Float>.self))
@@ -117,15 +123,31 @@ public enum ExactSum {
     /// The whole reduction on one process: `result[i] = Σ_c partials[c, i]`.
     public static func sum(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
                            into result: UnsafeMutablePointer<Float>) {
-        let exponent = self.exponent(of: partials, count: chunks * count)
+        // The largest of the parts' exponents (the markers are Int32.max and .min, so max works for them too).
+        let total = chunks * count, scanParts = total >= 1 << 16 ? Parallel.workers : 1
+        var exponents = [Int32](repeating: zeroExponent, count: scanParts)
+        exponents.withUnsafeMutableBufferPointer { exponents in
+            let width = (total + scanParts - 1) / scanParts
+            Parallel.forEach(scanParts) { part in
+                let start = min(total, part * width)
+                exponents[part] = self.exponent(of: partials + start, count: min(total, start + width) - start)
+            }
+        }
+        let exponent = exponents.max()!
         guard exponent != nonFiniteExponent, exponent != zeroExponent else {
             finish(nil, count: count, exponent: exponent, into: result)
             return
         }
-        var fixed = [Int64](repeating: 0, count: count)
-        fixed.withUnsafeMutableBufferPointer { acc in
-            accumulate(partials, chunks: chunks, count: count, exponent: exponent, into: acc.baseAddress!)
-            finish(acc.baseAddress!, count: count, exponent: exponent, into: result)
+        // Each element's integers add up on their own: ranges of elements go to the workers.
+        let fixed = UnsafeMutablePointer<Int64>.allocate(capacity: count)
+        defer { fixed.deallocate() }
+        let parts = count >= 1 << 16 ? Parallel.workers : 1, width = (count + parts - 1) / parts
+        Parallel.forEach(parts) { part in
+            let range = min(count, part * width)..<min(count, (part + 1) * width)
+            (fixed + range.lowerBound).initialize(repeating: 0, count: range.count)
+            accumulate(partials + range.lowerBound, chunks: chunks, count: range.count, stride: count, exponent: exponent,
+                       into: fixed + range.lowerBound)
+            finish(fixed + range.lowerBound, count: range.count, exponent: exponent, into: result + range.lowerBound)
         }
     }
 }

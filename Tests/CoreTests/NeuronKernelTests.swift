@@ -73,6 +73,27 @@ final class NeuronKernelTests: XCTestCase {
         return out
     }
 
+    /// The spikes-only forward (h and m in scratch rows) gives the full
+    /// forward's spikes bit for bit, and writes only the columns asked for.
+    func testSpikesOnlyForwardEqualsTheFullOne() {
+        var generator = Generator(state: 11)
+        let T = 5, M = 300, columns = 7..<290
+        let input = generator.array(T * M, -0.5, 2.5)
+        for config in Self.allConfigs {
+            let full = Self.runForward(fast: true, input: input, T: T, M: M, columns: columns, config: config,
+                                       decay: Self.decay(config))
+            var spikes = [Float](repeating: Self.sentinel, count: T * M)
+            spikes.withUnsafeMutableBufferPointer { s in
+                input.withUnsafeBufferPointer { x in
+                    NeuronKernels.spikes(s.baseAddress!, input: x.baseAddress!, timeSteps: T, width: M, columns: columns,
+                                         config: config, decay: Self.decay(config))
+                }
+            }
+            XCTAssertEqual(spikes.map(\.bitPattern), full.spikes.map(\.bitPattern), "\(config)")
+            XCTAssertTrue(full.spikes.contains(1) && full.spikes.contains(0), "\(config): both outcomes occur")
+        }
+    }
+
     static func runBackward(fast: Bool, gradSpikes: [Float], charged: [Float], memory: [Float], T: Int, M: Int,
                             columns: Range<Int>, config: NeuronConfig, decay: Float) -> (grad: [Float], decay: Float) {
         var grad = [Float](repeating: sentinel, count: T * M)

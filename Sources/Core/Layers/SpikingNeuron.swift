@@ -50,8 +50,9 @@ public final class SpikingNeuron: Layer {
     }
 
     /// Runs the forward kernel over every chunk: spikes, and h and m into
-    /// `charged` / `memory` ([T, M] each; memory for CLIF only).
-    private func run(_ input: Tensor, spikes: UnsafeMutablePointer<Float>, charged: UnsafeMutablePointer<Float>,
+    /// `charged` / `memory` ([T, M] each; memory for CLIF only) unless
+    /// `charged` is nil (spikes only).
+    private func run(_ input: Tensor, spikes: UnsafeMutablePointer<Float>, charged: UnsafeMutablePointer<Float>?,
                      memory: UnsafeMutablePointer<Float>?, _ context: StepContext) {
         let t = input.shape[0], n = input.shape[1]
         let width = t == 0 ? 0 : input.count / t, perSample = n == 0 ? 0 : width / n
@@ -59,20 +60,22 @@ public final class SpikingNeuron: Layer {
         input.withPointer { x in
             Parallel.forEach(context.chunks.count) { index in
                 let chunk = context.chunks[index]
-                NeuronKernels.forward(spikes: spikes, charged: charged, memory: memory, input: x,
-                                      timeSteps: t, width: width,
-                                      columns: (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample),
-                                      config: config, decay: k)
+                let columns = (chunk.lowerBound * perSample)..<(chunk.upperBound * perSample)
+                if let charged {
+                    NeuronKernels.forward(spikes: spikes, charged: charged, memory: memory, input: x,
+                                          timeSteps: t, width: width, columns: columns, config: config, decay: k)
+                } else {
+                    NeuronKernels.spikes(spikes, input: x, timeSteps: t, width: width, columns: columns, config: config, decay: k)
+                }
             }
         }
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         savedInput = nil
-        let charged = ScratchBuffer(count: input.count)
-        let memory = config.model == .clif ? ScratchBuffer(count: input.count) : nil
+        // h and m are not kept: backward runs the kernel again.
         let spikes = Tensor(shape: input.shape) { s in
-            run(input, spikes: s, charged: charged.pointer, memory: memory?.pointer, context)
+            run(input, spikes: s, charged: nil, memory: nil, context)
         }
         firingRate = spikes.count == 0 ? 0 : Double(spikes.withPointer { RowSums.sum($0, count: spikes.count) }) / Double(spikes.count)
         if context.training { savedInput = input }

@@ -64,8 +64,25 @@ public enum NeuronKernels {
                                config: NeuronConfig, decay: Float) {
         validate(timeSteps: timeSteps, width: width, columns: columns, config: config,
                  decay: decay, hasMemory: memory != nil)
-        let buffers = ForwardBuffers(spikes: spikes, charged: charged, memory: memory ?? spikes,
+        let buffers = ForwardBuffers(spikes: spikes, charged: charged, memory: memory ?? spikes, keepsState: true,
                                      input: input, T: timeSteps, M: width)
+        run(buffers, columns, config, decay)
+    }
+
+    /// `forward` that keeps only the spikes: h and m live in a few rows of
+    /// scratch instead of two [T, M] buffers (a training forward whose
+    /// backward runs the kernel again, and evaluation). The same spikes.
+    public static func spikes(_ spikes: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                              timeSteps: Int, width: Int, columns: Range<Int>,
+                              config: NeuronConfig, decay: Float) {
+        validate(timeSteps: timeSteps, width: width, columns: columns, config: config,
+                 decay: decay, hasMemory: true)
+        let buffers = ForwardBuffers(spikes: spikes, charged: spikes, memory: spikes, keepsState: false,
+                                     input: input, T: timeSteps, M: width)
+        run(buffers, columns, config, decay)
+    }
+
+    private static func run(_ buffers: ForwardBuffers, _ columns: Range<Int>, _ config: NeuronConfig, _ decay: Float) {
         let c = Constants(config: config, decay: decay)
         if config.model == .clif {
             forwardColumns(Complementary.self, config, buffers, columns, c)
@@ -216,6 +233,8 @@ private struct ForwardBuffers {
     let spikes: UnsafeMutablePointer<Float>
     let charged: UnsafeMutablePointer<Float>
     let memory: UnsafeMutablePointer<Float>   // CLIF only
+    /// False: h and m are written to scratch rows, not to `charged` / `memory`.
+    let keepsState: Bool
     let input: UnsafePointer<Float>
     let T: Int
     let M: Int
@@ -234,9 +253,10 @@ private func forwardColumns<Model: ModelKind, Reset: ResetKind>(
     _ model: Model.Type, _ reset: Reset.Type, _ b: ForwardBuffers, _ columns: Range<Int>, _ c: Constants
 ) {
     guard !columns.isEmpty && b.T > 0 else { return }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * chunkWidth) { scratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * chunkWidth) { scratch in
         let v = scratch.baseAddress!
         let m = v + chunkWidth
+        let chargedRow = m + chunkWidth, memoryRow = chargedRow + chunkWidth   // when not kept
         var j = columns.lowerBound
         while j < columns.upperBound {
             let n = min(chunkWidth, columns.upperBound - j)
@@ -244,8 +264,8 @@ private func forwardColumns<Model: ModelKind, Reset: ResetKind>(
             m.update(repeating: 0, count: n)
             for t in 0..<b.T {
                 let row = t * b.M + j
-                forwardRow(model, reset, b.spikes + row, b.charged + row, b.memory + row, b.input + row,
-                           v, m, n, c)
+                forwardRow(model, reset, b.spikes + row, b.keepsState ? b.charged + row : chargedRow,
+                           b.keepsState ? b.memory + row : memoryRow, b.input + row, v, m, n, c)
             }
             j += n
         }

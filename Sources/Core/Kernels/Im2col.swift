@@ -48,7 +48,7 @@ public enum Im2col {
                         let (first, end) = validRange(offset: shift, stride: g.stride, size: g.width, outputs: ow)
                         for ox in 0..<first { out[ox] = 0 }
                         if g.stride == 1 {
-                            for ox in first..<end { out[ox] = line[ox + shift] }
+                            copyRun(out + first, line + (first + shift), count: end - first)
                         } else {
                             for ox in first..<end { out[ox] = line[ox * g.stride + shift] }
                         }
@@ -79,14 +79,46 @@ public enum Im2col {
                         let line = dstImage + iy * g.width, shift = kx - g.padding
                         let input = src + oy * ow
                         if g.stride == 1 {
-                            // A contiguous run: vectorised.
-                            for ox in first..<end { line[ox + shift] += input[ox] }
+                            addRun(line + (first + shift), input + first, count: end - first)
                         } else {
                             for ox in first..<end { line[ox * g.stride + shift] += input[ox] }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// target[i] = source[i] for i in 0..<count: eight lanes at a time (short
+    /// rows of deep layers cost more as memcpy calls).
+    @inline(__always)
+    static func copyRun(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                           as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            target[i] = source[i]
+            i += 1
+        }
+    }
+
+    /// target[i] += source[i] for i in 0..<count, eight lanes at a time (the
+    /// plain loop, inlined into its callers, stayed scalar).
+    @inline(__always)
+    static func addRun(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let sum = UnsafeRawPointer(target + i).loadUnaligned(as: SIMD8<Float>.self)
+                + UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            target[i] += source[i]
+            i += 1
         }
     }
 

@@ -231,7 +231,7 @@ public final class Conv2d: Layer {
                                         dst.update(from: dy + image * outImage + o * pixels, count: pixels)
                                         for copy in Swift.stride(from: image + steps * n, to: t * n, by: steps * n) {
                                             let src = dy + copy * outImage + o * pixels
-                                            for p in 0..<pixels { dst[p] += src[p] }
+                                            Im2col.addRun(dst, src, count: pixels)
                                         }
                                     }
                                 }

@@ -289,8 +289,8 @@ public enum EventConv {
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: 9 * c * o)
         reorderRows(sums, gradWeightT, channels: c, outChannels: o, toSlabs: true)
         defer { tile.deallocate(); offsets.deallocate(); values.deallocate(); sums.deallocate() }
-        // Kernel offset k = ky·3 + kx reads dY at the event's position − shift[k].
-        let shift = (0..<9).map { ($0 / 3 * paddedWidth + $0 % 3) * 8 }
+        // Kernel offset (ky, kx) reads dY ky padded rows and kx pixels before the event's position.
+        let rowBytes = paddedWidth * 8 * 4
         var start = [Int](repeating: 0, count: c + 1)
         events.coordinates.withUnsafeBufferPointer { coordinate in
             events.values.withUnsafeBufferPointer { value in
@@ -333,20 +333,20 @@ public enum EventConv {
                             var a4 = row(4).loadUnaligned(as: SIMD8<Float>.self), a5 = row(5).loadUnaligned(as: SIMD8<Float>.self)
                             var a6 = row(6).loadUnaligned(as: SIMD8<Float>.self), a7 = row(7).loadUnaligned(as: SIMD8<Float>.self)
                             var a8 = row(8).loadUnaligned(as: SIMD8<Float>.self)
-                            let s0 = shift[0] * 4, s1 = shift[1] * 4, s2 = shift[2] * 4, s3 = shift[3] * 4, s4 = shift[4] * 4
-                            let s5 = shift[5] * 4, s6 = shift[6] * 4, s7 = shift[7] * 4, s8 = shift[8] * 4
                             for e in members {
-                                let at = slab + Int(offsets[e]) * 4
+                                // Offset (ky, kx) reads ky rows and kx pixels before the event:
+                                // three row pointers, the pixel steps as constant displacements.
+                                let r0 = slab + Int(offsets[e]) * 4, r1 = r0 - rowBytes, r2 = r1 - rowBytes
                                 let v = SIMD8<Float>(repeating: uniform ? events.uniformValue : values[e])
-                                a0 = a0.addingProduct((at - s0).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a1 = a1.addingProduct((at - s1).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a2 = a2.addingProduct((at - s2).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a3 = a3.addingProduct((at - s3).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a4 = a4.addingProduct((at - s4).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a5 = a5.addingProduct((at - s5).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a6 = a6.addingProduct((at - s6).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a7 = a7.addingProduct((at - s7).loadUnaligned(as: SIMD8<Float>.self), v)
-                                a8 = a8.addingProduct((at - s8).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a0 = a0.addingProduct(r0.loadUnaligned(as: SIMD8<Float>.self), v)
+                                a1 = a1.addingProduct((r0 - 32).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a2 = a2.addingProduct((r0 - 64).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a3 = a3.addingProduct(r1.loadUnaligned(as: SIMD8<Float>.self), v)
+                                a4 = a4.addingProduct((r1 - 32).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a5 = a5.addingProduct((r1 - 64).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a6 = a6.addingProduct(r2.loadUnaligned(as: SIMD8<Float>.self), v)
+                                a7 = a7.addingProduct((r2 - 32).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a8 = a8.addingProduct((r2 - 64).loadUnaligned(as: SIMD8<Float>.self), v)
                             }
                             row(0).storeBytes(of: a0, as: SIMD8<Float>.self); row(1).storeBytes(of: a1, as: SIMD8<Float>.self)
                             row(2).storeBytes(of: a2, as: SIMD8<Float>.self); row(3).storeBytes(of: a3, as: SIMD8<Float>.self)
@@ -514,10 +514,17 @@ public enum EventConv {
     /// Runs on the worker threads, each output channel's values on one.
     public static func offsetMajor(_ weightT: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>,
                                    outChannels o: Int, channels c: Int, offsets: Int) {
+        // Blocks of 16 output channels: their source rows stay in cache while
+        // each (k, c) row of weightT gets 16 consecutive values.
+        let blocks = (o + 15) / 16
         Parallel.forEach(Parallel.workers) { part in
-            for oo in stride(from: part, to: o, by: Parallel.workers) {
+            for block in stride(from: part, to: blocks, by: Parallel.workers) {
+                let channels = (block * 16)..<min(o, block * 16 + 16)
                 for cc in 0..<c {
-                    for k in 0..<offsets { weightT[(k * c + cc) * o + oo] = weight[(oo * c + cc) * offsets + k] }
+                    for k in 0..<offsets {
+                        let target = weightT + (k * c + cc) * o
+                        for oo in channels { target[oo] = weight[(oo * c + cc) * offsets + k] }
+                    }
                 }
             }
         }
@@ -537,25 +544,38 @@ public enum EventConv {
     /// Runs on the worker threads, each output channel's values on one.
     public static func outputMajor(_ weight: UnsafeMutablePointer<Float>, _ weightT: UnsafePointer<Float>,
                                    outChannels o: Int, channels c: Int, offsets: Int) {
+        let blocks = (o + 15) / 16
         Parallel.forEach(Parallel.workers) { part in
-            for oo in stride(from: part, to: o, by: Parallel.workers) {
+            for block in stride(from: part, to: blocks, by: Parallel.workers) {
+                let channels = (block * 16)..<min(o, block * 16 + 16)
                 for cc in 0..<c {
-                    for k in 0..<offsets { weight[(oo * c + cc) * offsets + k] = weightT[(k * c + cc) * o + oo] }
+                    for k in 0..<offsets {
+                        let source = weightT + (k * c + cc) * o
+                        for oo in channels { weight[(oo * c + cc) * offsets + k] = source[oo] }
+                    }
                 }
             }
         }
     }
 
-    /// dst[columns, rows] = src[rows, columns]ᵀ (src row stride `ld`).
+    /// dst[columns, rows] = src[rows, columns]ᵀ (src row stride `ld`), plus
+    /// `shift[c]` on row c of dst when given.
     public static func transpose(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
-                                 rows: Int, columns: Int, ld: Int) {
+                                 rows: Int, columns: Int, ld: Int, adding shift: [Float]? = nil) {
         // 8×8 tiles keep both sides in cache lines.
         for r0 in stride(from: 0, to: rows, by: 8) {
             let r1 = min(r0 + 8, rows)
             for c0 in stride(from: 0, to: columns, by: 8) {
                 let c1 = min(c0 + 8, columns)
-                for r in r0..<r1 {
-                    for c in c0..<c1 { dst[c * rows + r] = src[r * ld + c] }
+                if let shift {
+                    for c in c0..<c1 {
+                        let s = shift[c]
+                        for r in r0..<r1 { dst[c * rows + r] = src[r * ld + c] + s }
+                    }
+                } else {
+                    for r in r0..<r1 {
+                        for c in c0..<c1 { dst[c * rows + r] = src[r * ld + c] }
+                    }
                 }
             }
         }

@@ -144,26 +144,22 @@ public final class Conv2d: Layer {
                         // Scatter the product ([O, B·P], or [P, O] per image after the
                         // event kernels) into [T, N, O, P], adding the bias (and copying
                         // a static input's one step to every step).
-                        let pixelMajor = chunkEvents[k] != nil
                         Profiler.measure(part: .layout) {
-                            let staging = ScratchBuffer(count: pixelMajor ? outImage : 0)
                             for (j, image) in chunkImages.enumerated() {
-                                var source = product.pointer + j * pixels
-                                var rowStride = columns
-                                if pixelMajor {
-                                    EventConv.transpose(staging.pointer, product.pointer + j * outImage,
-                                                        rows: pixels, columns: outChannels, ld: outChannels)
-                                    source = staging.pointer
-                                    rowStride = pixels
-                                }
-                                for o in 0..<outChannels {
-                                    let src = source + o * rowStride
-                                    let shift = biasValues?[o] ?? 0
-                                    for copy in Swift.stride(from: image, to: t * n, by: steps * n) {
-                                        let dst = y + copy * outImage + o * pixels
+                                let first = y + image * outImage
+                                if chunkEvents[k] != nil {
+                                    EventConv.transpose(first, product.pointer + j * outImage, rows: pixels, columns: outChannels,
+                                                        ld: outChannels, adding: biasValues)
+                                } else {
+                                    for o in 0..<outChannels {
+                                        let src = product.pointer + j * pixels + o * columns, dst = first + o * pixels
+                                        let shift = biasValues?[o] ?? 0
                                         for p in 0..<pixels { dst[p] = src[p] + shift }
-                                        context.precision.round(dst, count: pixels)
                                     }
+                                }
+                                context.precision.round(first, count: outImage)
+                                for copy in Swift.stride(from: image + steps * n, to: t * n, by: steps * n) {
+                                    (y + copy * outImage).update(from: first, count: outImage)
                                 }
                             }
                         }

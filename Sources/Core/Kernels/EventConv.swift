@@ -297,12 +297,19 @@ public enum EventConv {
                 for first in stride(from: 0, to: images, by: tileImages) {
                     let end = min(first + tileImages, images)
                     for j in first..<end {
-                        for oc in 0..<o {
-                            let source = gradOut + oc * ld + j * g.outPixels
-                            let target = tile + oc / 8 * slabSize + (j - first) * paddedPixels * 8 + oc % 8
+                        // Eight channels' values of a pixel gathered into one store.
+                        for block in 0..<(o / 8) {
+                            let source = gradOut + block * 8 * ld + j * g.outPixels
+                            let target = tile + block * slabSize + (j - first) * paddedPixels * 8
                             for oy in 0..<g.outHeight {
-                                let row = target + ((oy + low) * paddedWidth + low) * 8, from = source + oy * g.outWidth
-                                for ox in 0..<g.outWidth { row[ox * 8] = from[ox] }
+                                let row = UnsafeMutableRawPointer(target + ((oy + low) * paddedWidth + low) * 8)
+                                let from = source + oy * g.outWidth
+                                for ox in 0..<g.outWidth {
+                                    let pixel = from + ox
+                                    let values = SIMD8<Float>(pixel[0], pixel[ld], pixel[2 * ld], pixel[3 * ld],
+                                                              pixel[4 * ld], pixel[5 * ld], pixel[6 * ld], pixel[7 * ld])
+                                    row.storeBytes(of: values, toByteOffset: ox * 32, as: SIMD8<Float>.self)
+                                }
                             }
                         }
                     }

@@ -1,0 +1,67 @@
+// Layout moves between the weight's [O, C, KH, KW] and the event kernels'
+// [KH·KW, C, O], and the pixel-major ↔ channel-major transpose.
+
+extension EventConv {
+    /// weightT[KH·KW, C, O] ← weight[O, C, KH, KW] (`offsets` = KH·KW).
+    public static func offsetMajor(_ weightT: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>,
+                                   outChannels o: Int, channels c: Int, offsets: Int) {
+        forEachWeightIndex(outChannels: o, channels: c, offsets: offsets) { major, minor in weightT[minor] = weight[major] }
+    }
+
+    /// weightT[KH·KW, C, O] ← rows[C·KH·KW, O] (rows in weight order c, ky, kx): whole rows move.
+    public static func offsetMajorRows(_ weightT: UnsafeMutablePointer<Float>, _ rows: UnsafePointer<Float>,
+                                       outChannels o: Int, channels c: Int, offsets: Int) {
+        for cc in 0..<c {
+            for k in 0..<offsets {
+                (weightT + (k * c + cc) * o).update(from: rows + (cc * offsets + k) * o, count: o)
+            }
+        }
+    }
+
+    /// weight[O, C, KH, KW] ← weightT[KH·KW, C, O] (`offsets` = KH·KW): the inverse of `offsetMajor`.
+    public static func outputMajor(_ weight: UnsafeMutablePointer<Float>, _ weightT: UnsafePointer<Float>,
+                                   outChannels o: Int, channels c: Int, offsets: Int) {
+        forEachWeightIndex(outChannels: o, channels: c, offsets: offsets) { major, minor in weight[major] = weightT[minor] }
+    }
+
+    /// Calls `body(i, j)` for every weight value: i its index in [O, C, KH·KW],
+    /// j in [KH·KW, C, O]. On the worker threads, in blocks of 16 output
+    /// channels, so that the 16 rows of [O, C, KH·KW] stay in cache while each
+    /// row of [KH·KW, C, O] gets 16 consecutive values.
+    @inline(__always)
+    private static func forEachWeightIndex(outChannels o: Int, channels c: Int, offsets: Int, _ body: (Int, Int) -> Void) {
+        let blocks = (o + 15) / 16
+        Parallel.forEach(Parallel.workers) { part in
+            for block in stride(from: part, to: blocks, by: Parallel.workers) {
+                for cc in 0..<c {
+                    for k in 0..<offsets {
+                        for oo in (block * 16)..<min(o, block * 16 + 16) { body((oo * c + cc) * offsets + k, (k * c + cc) * o + oo) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// dst[columns, rows] = src[rows, columns]ᵀ (src row stride `ld`), plus
+    /// `shift[c]` on row c of dst when given.
+    public static func transpose(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
+                                 rows: Int, columns: Int, ld: Int, adding shift: [Float]? = nil) {
+        // 8×8 tiles keep both sides in cache lines.
+        for r0 in stride(from: 0, to: rows, by: 8) {
+            let r1 = min(r0 + 8, rows)
+            for c0 in stride(from: 0, to: columns, by: 8) {
+                let c1 = min(c0 + 8, columns)
+                if let shift {
+                    for c in c0..<c1 {
+                        let s = shift[c]
+                        for r in r0..<r1 { dst[c * rows + r] = src[r * ld + c] + s }
+                    }
+                } else {
+                    for r in r0..<r1 {
+                        for c in c0..<c1 { dst[c * rows + r] = src[r * ld + c] }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+// Legend as in EventConv.swift: C input channels, H×W input, KH = KW = kernel,
+// O output channels, OH×OW output (P pixels), S stride, P zero padding; the
+// weight gradient is summed as `gradWeightT` [KH·KW, C, O].
+
+extension EventConv {
+    /// Set by tests: every geometry takes the general weight-gradient kernel.
+    nonisolated(unsafe) static var generalWeightGradient = false
+
+    /// gradWeightT[K, O] += the weight gradient of every image of `events`:
+    /// `gradWeightT[k·C + c, :] += v · dY[p, :]` for every event v (channel c)
+    /// and kernel offset k that takes it to output pixel p. `gradOut` is dY
+    /// of the images as [O, ld], image j at columns j·P ..< (j + 1)·P.
+    ///
+    /// A tile of images' dY (`tileValues`) is made pixel-major with a zero
+    /// border, so that every offset of an event reads a row — a zero row when
+    /// the offset takes it off the output — without bounds checks; the tile's
+    /// events become, per channel and stride class, the offsets of their rows.
+    /// A block of each gradient row then sums in registers over the channel's
+    /// events of the tile, image by image in order: the additions of one
+    /// image at a time in the same order (a zero row adds nothing).
+    public static func weightGradient(gradWeightT: UnsafeMutablePointer<Float>, events: InputEvents,
+                                      gradOut: UnsafePointer<Float>, ld: Int, outChannels o: Int, geometry g: ConvGeometry) {
+        if g.kernel == 3 && g.stride == 1 && o % 8 == 0 && !generalWeightGradient {
+            weightGradient3x3(gradWeightT: gradWeightT, events: events, gradOut: gradOut, ld: ld, outChannels: o, geometry: g)
+        } else if o % 64 == 0 {
+            weightGradient(RowBlock64.self, gradWeightT: gradWeightT, events: events, gradOut: gradOut, ld: ld, outChannels: o, geometry: g)
+        } else if o % 32 == 0 {
+            weightGradient(RowBlock32.self, gradWeightT: gradWeightT, events: events, gradOut: gradOut, ld: ld, outChannels: o, geometry: g)
+        } else {
+            weightGradient(RowBlock8.self, gradWeightT: gradWeightT, events: events, gradOut: gradOut, ld: ld, outChannels: o, geometry: g)
+        }
+    }
+
+    /// Output-gradient values (32 KB) of the slab that `weightGradient3x3`
+    /// keeps in L1: eight columns of a tile of images.
+    static let slabValues = 8192
+
+    /// `weightGradient` for a 3×3 kernel with stride 1 (most convolutions of
+    /// a spiking ResNet or VGG) and O a multiple of 8. dY of a tile of images
+    /// is cut into slabs of 8 columns, [O/8][pixels][8], each small enough
+    /// for L1 (`slabValues`); for each slab and channel the 8 columns of all
+    /// nine gradient rows (k, c) sum in registers while the channel's events
+    /// pass once, each event reading the 3×3 neighbourhood of its dY. Every
+    /// row adds the same events in the same order as the general kernel.
+    static func weightGradient3x3(gradWeightT: UnsafeMutablePointer<Float>, events: InputEvents,
+                                  gradOut: UnsafePointer<Float>, ld: Int, outChannels o: Int, geometry g: ConvGeometry) {
+        precondition(g.kernel == 3 && g.stride == 1 && o % 8 == 0)
+        let c = g.channels, images = events.imageCount, uniform = events.values.isEmpty
+        // Event (iy, ix) reaches output (iy + P − ky, ix + P − kx): rows from iy + P − 2.
+        let low = max(0, 2 - g.padding)
+        let paddedWidth = low + max(g.outWidth, g.width + g.padding)
+        let paddedPixels = (low + max(g.outHeight, g.height + g.padding)) * paddedWidth
+        let tileImages = max(1, slabValues / (paddedPixels * 8))
+        let slabSize = min(tileImages, images) * paddedPixels * 8
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: o / 8 * slabSize)
+        tile.initialize(repeating: 0, count: o / 8 * slabSize)
+        var tileEvents = 0
+        for first in stride(from: 0, to: images, by: tileImages) {
+            let end = min(first + tileImages, images)
+            tileEvents = max(tileEvents, Int(events.segmentStart[end * c] - events.segmentStart[first * c]))
+        }
+        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, tileEvents))
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: uniform ? 1 : max(1, tileEvents))
+        // gradWeightT is summed into as [O/8][C][9][8], so that a slab's rows
+        // are contiguous (in [9, C, O] they lie C·O values apart).
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: 9 * c * o)
+        reorderRows(sums, gradWeightT, channels: c, outChannels: o, toSlabs: true)
+        defer { tile.deallocate(); offsets.deallocate(); values.deallocate(); sums.deallocate() }
+        // Kernel offset (ky, kx) reads dY ky padded rows and kx pixels before the event's position.
+        let rowBytes = paddedWidth * 8 * 4
+        var start = [Int](repeating: 0, count: c + 1)
+        events.coordinates.withUnsafeBufferPointer { coordinate in
+            events.values.withUnsafeBufferPointer { value in
+                for first in stride(from: 0, to: images, by: tileImages) {
+                    let end = min(first + tileImages, images)
+                    for j in first..<end {
+                        // Eight channels' values of a pixel gathered into one store.
+                        for block in 0..<(o / 8) {
+                            let source = gradOut + block * 8 * ld + j * g.outPixels
+                            let target = tile + block * slabSize + (j - first) * paddedPixels * 8
+                            for oy in 0..<g.outHeight {
+                                let row = UnsafeMutableRawPointer(target + ((oy + low) * paddedWidth + low) * 8)
+                                let from = source + oy * g.outWidth
+                                for ox in 0..<g.outWidth {
+                                    let pixel = from + ox
+                                    let values = SIMD8<Float>(pixel[0], pixel[ld], pixel[2 * ld], pixel[3 * ld],
+                                                              pixel[4 * ld], pixel[5 * ld], pixel[6 * ld], pixel[7 * ld])
+                                    row.storeBytes(of: values, toByteOffset: ox * 32, as: SIMD8<Float>.self)
+                                }
+                            }
+                        }
+                    }
+                    // The tile's events by channel: images, then scan order.
+                    var slot = 0
+                    for ch in 0..<c {
+                        start[ch] = slot
+                        for j in first..<end {
+                            let imageOffset = (j - first) * paddedPixels
+                            for e in events.segment(image: j, channel: ch) {
+                                let y = Int(coordinate[e] >> 16) + g.padding - 2 + low, x = Int(coordinate[e] & 0xFFFF) + g.padding - 2 + low
+                                offsets[slot] = Int32((imageOffset + (y + 2) * paddedWidth + x + 2) * 8)
+                                if !uniform { values[slot] = value[e] }
+                                slot += 1
+                            }
+                        }
+                    }
+                    start[c] = slot
+                    for block in 0..<(o / 8) {
+                        let slab = UnsafeRawPointer(tile + block * slabSize)
+                        for ch in 0..<c {
+                            let members = start[ch]..<start[ch + 1]
+                            guard !members.isEmpty else { continue }
+                            let rows = UnsafeMutableRawPointer(sums + (block * c + ch) * 72)
+                            @inline(__always) func row(_ k: Int) -> UnsafeMutableRawPointer { rows + k * 32 }
+                            var a0 = row(0).loadUnaligned(as: SIMD8<Float>.self), a1 = row(1).loadUnaligned(as: SIMD8<Float>.self)
+                            var a2 = row(2).loadUnaligned(as: SIMD8<Float>.self), a3 = row(3).loadUnaligned(as: SIMD8<Float>.self)
+                            var a4 = row(4).loadUnaligned(as: SIMD8<Float>.self), a5 = row(5).loadUnaligned(as: SIMD8<Float>.self)
+                            var a6 = row(6).loadUnaligned(as: SIMD8<Float>.self), a7 = row(7).loadUnaligned(as: SIMD8<Float>.self)
+                            var a8 = row(8).loadUnaligned(as: SIMD8<Float>.self)
+                            for e in members {
+                                // Offset (ky, kx) reads ky rows and kx pixels before the event:
+                                // three row pointers, the pixel steps as constant displacements.
+                                let r0 = slab + Int(offsets[e]) * 4, r1 = r0 - rowBytes, r2 = r1 - rowBytes
+                                let v = SIMD8<Float>(repeating: uniform ? events.uniformValue : values[e])
+                                a0 = a0.addingProduct(r0.loadUnaligned(as: SIMD8<Float>.self), v)
+                                a1 = a1.addingProduct((r0 - 32).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a2 = a2.addingProduct((r0 - 64).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a3 = a3.addingProduct(r1.loadUnaligned(as: SIMD8<Float>.self), v)
+                                a4 = a4.addingProduct((r1 - 32).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a5 = a5.addingProduct((r1 - 64).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a6 = a6.addingProduct(r2.loadUnaligned(as: SIMD8<Float>.self), v)
+                                a7 = a7.addingProduct((r2 - 32).loadUnaligned(as: SIMD8<Float>.self), v)
+                                a8 = a8.addingProduct((r2 - 64).loadUnaligned(as: SIMD8<Float>.self), v)
+                            }
+                            row(0).storeBytes(of: a0, as: SIMD8<Float>.self); row(1).storeBytes(of: a1, as: SIMD8<Float>.self)
+                            row(2).storeBytes(of: a2, as: SIMD8<Float>.self); row(3).storeBytes(of: a3, as: SIMD8<Float>.self)
+                            row(4).storeBytes(of: a4, as: SIMD8<Float>.self); row(5).storeBytes(of: a5, as: SIMD8<Float>.self)
+                            row(6).storeBytes(of: a6, as: SIMD8<Float>.self); row(7).storeBytes(of: a7, as: SIMD8<Float>.self)
+                            row(8).storeBytes(of: a8, as: SIMD8<Float>.self)
+                        }
+                    }
+                }
+            }
+        }
+        reorderRows(gradWeightT, sums, channels: c, outChannels: o, toSlabs: false)
+    }
+
+    /// [O/8][C][9][8] ← [9, C, O] (`toSlabs`), or back.
+    private static func reorderRows(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>,
+                                    channels c: Int, outChannels o: Int, toSlabs: Bool) {
+        for block in 0..<(o / 8) {
+            for ch in 0..<c {
+                for k in 0..<9 {
+                    let slab = ((block * c + ch) * 9 + k) * 8, row = (k * c + ch) * o + block * 8
+                    if toSlabs {
+                        (target + slab).update(from: source + row, count: 8)
+                    } else {
+                        (target + row).update(from: source + slab, count: 8)
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func weightGradient<Block: RowBlock>(_: Block.Type, gradWeightT: UnsafeMutablePointer<Float>, events: InputEvents,
+                                                gradOut: UnsafePointer<Float>, ld: Int, outChannels o: Int, geometry g: ConvGeometry) {
+        let s = g.stride, classes = s * s, c = g.channels, images = events.imageCount
+        let fullBlocks = o / Block.width * Block.width
+        // An event at (iy, ix) reaches output row (iy + P − ky) / S from the
+        // offsets ky ≡ iy + P (mod S): row a − ky / S with a = (iy + P) / S,
+        // from a − (KH − 1) / S up to (H − 1 + P) / S; the border covers
+        // what falls outside 0 ..< OH (likewise for columns).
+        let low = max(0, (g.kernel - 1) / s - g.padding / s)
+        let paddedHeight = low + max(g.outHeight, (g.height - 1 + g.padding) / s + 1)
+        let paddedWidth = low + max(g.outWidth, (g.width - 1 + g.padding) / s + 1)
+        let paddedImage = paddedHeight * paddedWidth * o
+        let tileImages = max(1, tileValues / paddedImage)
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: min(tileImages, images) * paddedImage)
+        tile.initialize(repeating: 0, count: min(tileImages, images) * paddedImage)
+        var tileEvents = 0
+        for first in stride(from: 0, to: images, by: tileImages) {
+            let end = min(first + tileImages, images)
+            tileEvents = max(tileEvents, Int(events.segmentStart[end * c] - events.segmentStart[first * c]))
+        }
+        let uniform = events.values.isEmpty
+        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, tileEvents))
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: uniform ? 1 : max(1, tileEvents))
+        let eventKey = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, tileEvents))
+        let eventOffset = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, tileEvents))
+        defer { tile.deallocate(); offsets.deallocate(); values.deallocate(); eventKey.deallocate(); eventOffset.deallocate() }
+        // The tile's events of channel c and class q at start[c·S² + q] ..< start[c·S² + q + 1].
+        var start = [Int](repeating: 0, count: c * classes + 1), next = start
+        events.coordinates.withUnsafeBufferPointer { coordinate in
+            events.values.withUnsafeBufferPointer { value in
+                for first in stride(from: 0, to: images, by: tileImages) {
+                    let end = min(first + tileImages, images)
+                    for j in first..<end {
+                        let image = tile + (j - first) * paddedImage
+                        for oy in 0..<g.outHeight {
+                            transpose(image + ((oy + low) * paddedWidth + low) * o, gradOut + j * g.outPixels + oy * g.outWidth,
+                                      rows: o, columns: g.outWidth, ld: ld)
+                        }
+                    }
+                    // Each event's class and row offset (shifts for stride 1 and 2: a
+                    // division by a run-time stride costs more than the event's additions).
+                    let tileStart = Int(events.segmentStart[first * c])
+                    for e in tileStart..<Int(events.segmentStart[end * c]) {
+                        let y = Int(coordinate[e] >> 16) + g.padding, x = Int(coordinate[e] & 0xFFFF) + g.padding
+                        let (qy, ry) = s == 1 ? (y, 0) : s == 2 ? (y >> 1, y & 1) : y.quotientAndRemainder(dividingBy: s)
+                        let (qx, rx) = s == 1 ? (x, 0) : s == 2 ? (x >> 1, x & 1) : x.quotientAndRemainder(dividingBy: s)
+                        eventKey[e - tileStart] = Int32(ry * s + rx)
+                        eventOffset[e - tileStart] = Int32(((qy + low) * paddedWidth + qx + low) * o)
+                    }
+                    // A counting sort by (channel, class), stable: images, then scan order.
+                    for q in start.indices { start[q] = 0 }
+                    for j in first..<end {
+                        for ch in 0..<c {
+                            for e in events.segment(image: j, channel: ch) { start[ch * classes + Int(eventKey[e - tileStart]) + 1] += 1 }
+                        }
+                    }
+                    for q in 0..<(c * classes) { start[q + 1] += start[q] }
+                    for q in start.indices { next[q] = start[q] }
+                    for j in first..<end {
+                        let imageOffset = (j - first) * paddedImage
+                        for ch in 0..<c {
+                            for e in events.segment(image: j, channel: ch) {
+                                let key = ch * classes + Int(eventKey[e - tileStart]), slot = next[key]
+                                offsets[slot] = Int32(imageOffset + Int(eventOffset[e - tileStart]))
+                                if !uniform { values[slot] = value[e] }
+                                next[key] = slot + 1
+                            }
+                        }
+                    }
+                    for k in 0..<(g.kernel * g.kernel) {
+                        let ky = k / g.kernel, kx = k % g.kernel
+                        let key = ky % s * s + kx % s
+                        let rows = tile - (ky / s * paddedWidth + kx / s) * o
+                        for ch in 0..<c {
+                            let members = start[ch * classes + key]..<start[ch * classes + key + 1]
+                            guard !members.isEmpty else { continue }
+                            let row = gradWeightT + (k * c + ch) * o
+                            if uniform {
+                                let v = events.uniformValue
+                                for block in stride(from: 0, to: fullBlocks, by: Block.width) {
+                                    var sum = Block(row + block)
+                                    for e in members { sum = sum.adding(Block(rows + (Int(offsets[e]) &+ block)), times: v) }
+                                    sum.store(row + block)
+                                }
+                            } else {
+                                for block in stride(from: 0, to: fullBlocks, by: Block.width) {
+                                    var sum = Block(row + block)
+                                    for e in members { sum = sum.adding(Block(rows + (Int(offsets[e]) &+ block)), times: values[e]) }
+                                    sum.store(row + block)
+                                }
+                            }
+                            for lane in fullBlocks..<o {
+                                for e in members {
+                                    row[lane] = row[lane].addingProduct(uniform ? events.uniformValue : values[e], rows[Int(offsets[e]) &+ lane])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

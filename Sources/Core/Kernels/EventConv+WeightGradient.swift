@@ -52,6 +52,7 @@ extension EventConv {
         let paddedPixels = (low + max(g.outHeight, g.height + g.padding)) * paddedWidth
         let tileImages = max(1, slabValues / (paddedPixels * 8))
         let slabSize = min(tileImages, images) * paddedPixels * 8
+        precondition(slabSize < Int(Int32.max), "EventConv: a \(g.height)×\(g.width) image is too large for 32-bit slab offsets")
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: o / 8 * slabSize)
         tile.initialize(repeating: 0, count: o / 8 * slabSize)
         var tileEvents = 0
@@ -176,6 +177,8 @@ extension EventConv {
         let paddedWidth = low + max(g.outWidth, (g.width - 1 + g.padding) / s + 1)
         let paddedImage = paddedHeight * paddedWidth * o
         let tileImages = max(1, tileValues / paddedImage)
+        precondition(min(tileImages, images) * paddedImage < Int(Int32.max),
+                     "EventConv: a \(g.height)×\(g.width)×\(o) output gradient is too large for 32-bit row offsets")
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: min(tileImages, images) * paddedImage)
         tile.initialize(repeating: 0, count: min(tileImages, images) * paddedImage)
         var tileEvents = 0

@@ -38,6 +38,20 @@ public final class BatchNorm2d: Layer {
         return (shape[0], shape[1], shape.dropFirst(3).reduce(1, *))
     }
 
+    /// Calls `body(s, c, offset)` for every row of P pixels of `[T, N, C, P]`:
+    /// s = t·C + c its statistic, c its channel, offset its first value. Each
+    /// chunk's samples on one worker, so the rows' elementwise work is spread
+    /// over the workers.
+    private func forEachRow(t: Int, n: Int, p: Int, _ context: StepContext, _ body: (Int, Int, Int) -> Void) {
+        Parallel.forEach(context.chunks.count) { k in
+            for step in 0..<t {
+                for sample in context.chunks[k] {
+                    for c in 0..<channels { body(step * channels + c, c, ((step * n + sample) * channels + c) * p) }
+                }
+            }
+        }
+    }
+
     /// Per-chunk partial sums over each chunk's samples and pixels, `[chunks, T·C]`:
     /// of `x` when `mean` is nil, else of `(x − mean[t, c])²`. Each row of P
     /// pixels is summed in fp32 (vectorised), rows are added in Double.
@@ -97,18 +111,9 @@ public final class BatchNorm2d: Layer {
             updateRunningStatistics(mean: mean, variance: variance, count: m, timeSteps: t)
             let gamma = Array(parameters.values[weight.range]), beta = Array(parameters.values[bias.range])
             output.withMutablePointer { y in
-                // Elementwise: each chunk's samples on one worker.
-                Parallel.forEach(context.chunks.count) { k in
-                    for step in 0..<t {
-                        for sample in context.chunks[k] {
-                            for c in 0..<channels {
-                                let s = step * channels + c
-                                let offset = ((step * n + sample) * channels + c) * p
-                                let scale = invStd[s] * gamma[c], shift = beta[c] - mean[s] * scale
-                                for i in 0..<p { y[offset + i] = x[offset + i] * scale + shift }
-                            }
-                        }
-                    }
+                forEachRow(t: t, n: n, p: p, context) { s, c, offset in
+                    let scale = invStd[s] * gamma[c], shift = beta[c] - mean[s] * scale
+                    for i in 0..<p { y[offset + i] = x[offset + i] * scale + shift }
                 }
             }
         }
@@ -225,24 +230,16 @@ public final class BatchNorm2d: Layer {
         saved.input.withPointer { x in
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
-                    Parallel.forEach(context.chunks.count) { k in
-                        for step in 0..<t {
-                            for sample in context.chunks[k] {
-                                for c in 0..<channels {
-                                    let s = step * channels + c
-                                    let offset = ((step * n + sample) * channels + c) * p
-                                    let scale = gamma[c] * invStd[s]
-                                    if training {
-                                        let meanDy = sumDy[s] / m, meanDyXhat = sumDyXhat[s] / m
-                                        for i in 0..<p {
-                                            let xhat = (x[offset + i] - mean[s]) * invStd[s]
-                                            dx[offset + i] = scale * (dy[offset + i] - meanDy - xhat * meanDyXhat)
-                                        }
-                                    } else {
-                                        for i in 0..<p { dx[offset + i] = scale * dy[offset + i] }
-                                    }
-                                }
+                    forEachRow(t: t, n: n, p: p, context) { s, c, offset in
+                        let scale = gamma[c] * invStd[s]
+                        if training {
+                            let meanDy = sumDy[s] / m, meanDyXhat = sumDyXhat[s] / m
+                            for i in 0..<p {
+                                let xhat = (x[offset + i] - mean[s]) * invStd[s]
+                                dx[offset + i] = scale * (dy[offset + i] - meanDy - xhat * meanDyXhat)
                             }
+                        } else {
+                            for i in 0..<p { dx[offset + i] = scale * dy[offset + i] }
                         }
                     }
                 }

@@ -11,12 +11,9 @@ final class AmpCommandTests: XCTestCase {
     }
 
     func testInferAmpDiffersFromFP32AndIsShardedExactly() throws {
-        let out = try Tool.temporaryFolder("amp-infer")
-        let trained = try Tool.run(try Tool.binary.path, ["train", "-dataset", "digits", "-model", "spiking_cnn_small",
-                                                           "-neuron", "CLIF", "-T", "2", "-b", "64", "-epochs", "1",
-                                                           "-T_max", "1", "-out_dir", out.path])
+        let (trained, checkpoint) = try Tool.trainDigits("amp-infer", timeSteps: 2, epochs: 1,
+                                                         checkpoint: "checkpoint_latest.safetensors")
         XCTAssertEqual(trained.status, 0, trained.output)
-        let checkpoint = try Tool.runFolder(out).appendingPathComponent("checkpoint_latest.safetensors").path
         let flags = ["infer", "--checkpoint", checkpoint, "-b", "64"]
         let fp32 = try Tool.run(try Tool.binary.path, flags)
         let amp = try Tool.run(try Tool.binary.path, flags + ["-amp"])

@@ -5,12 +5,8 @@ import XCTest
 /// same numbers alone and sharded over ranks.
 final class EnergyCommandTests: XCTestCase {
     func testEnergyReportIsShardedExactly() throws {
-        let out = try Tool.temporaryFolder("energy")
-        let trained = try Tool.run(try Tool.binary.path, ["train", "-dataset", "digits", "-model", "spiking_cnn_small",
-                                                           "-neuron", "CLIF", "-T", "4", "-b", "64", "-epochs", "1",
-                                                           "-T_max", "1", "-out_dir", out.path])
+        let (trained, checkpoint) = try Tool.trainDigits("energy", timeSteps: 4, epochs: 1, checkpoint: "checkpoint_max.safetensors")
         XCTAssertEqual(trained.status, 0, trained.output)
-        let checkpoint = try Tool.runFolder(out).appendingPathComponent("checkpoint_max.safetensors").path
         let command = ["energy", "--checkpoint", checkpoint, "-b", "50"]
         let alone = try Tool.run(try Tool.binary.path, command)
         XCTAssertEqual(alone.status, 0, alone.output)

@@ -5,12 +5,8 @@ import XCTest
 /// numbers alone and sharded over ranks.
 final class InferCommandTests: XCTestCase {
     func testConversionSweepIsShardedExactly() throws {
-        let out = try Tool.temporaryFolder("infer")
-        let trained = try Tool.run(try Tool.binary.path, ["train", "-dataset", "digits", "-model", "spiking_cnn_small",
-                                                           "-neuron", "CLIF", "-T", "4", "-b", "64", "-epochs", "2",
-                                                           "-T_max", "2", "-out_dir", out.path])
+        let (trained, checkpoint) = try Tool.trainDigits("infer", timeSteps: 4, epochs: 2, checkpoint: "checkpoint_max.safetensors")
         XCTAssertEqual(trained.status, 0, trained.output)
-        let checkpoint = try Tool.runFolder(out).appendingPathComponent("checkpoint_max.safetensors").path
         let sweep = ["infer", "--checkpoint", checkpoint, "-neuron", "LIF", "--v-reset", "none,0,-0.04", "-b", "50"]
         let alone = try Tool.run(try Tool.binary.path, sweep)
         XCTAssertEqual(alone.status, 0, alone.output)

@@ -70,6 +70,19 @@ enum Tool {
         return url
     }
 
+    /// Trains spiking_cnn_small with CLIF on the embedded digits (batch 64,
+    /// `-T_max` = epochs) into a fresh folder: the run, and the path of the
+    /// run's checkpoint `file` (empty when the run failed).
+    static func trainDigits(_ name: String, timeSteps: Int, epochs: Int,
+                            checkpoint file: String) throws -> (run: Result, checkpoint: String) {
+        let out = try temporaryFolder(name)
+        let run = try Tool.run(try binary.path, ["train", "-dataset", "digits", "-model", "spiking_cnn_small",
+                                                 "-neuron", "CLIF", "-T", "\(timeSteps)", "-b", "64", "-epochs", "\(epochs)",
+                                                 "-T_max", "\(epochs)", "-out_dir", out.path])
+        guard run.status == 0 else { return (run, "") }
+        return (run, try runFolder(out).appendingPathComponent(file).path)
+    }
+
     /// The one run folder inside `outDir`.
     static func runFolder(_ outDir: URL) throws -> URL {
         let items = try FileManager.default.contentsOfDirectory(atPath: outDir.path)

@@ -31,13 +31,12 @@ public final class SGD: Optimizer {
         let first = buffer.isEmpty
         if first { buffer = [Float](repeating: 0, count: p.count) }
         let (momentum, weightDecay, learningRate) = (self.momentum, self.weightDecay, self.learningRate)
-        let count = p.count, parts = count >= 1 << 16 ? Parallel.workers : 1, width = (count + parts - 1) / parts
         // Elementwise: ranges of parameters go to the workers.
         p.withUnsafeMutableBufferPointer { p in
             buffer.withUnsafeMutableBufferPointer { buffer in
                 g.withUnsafeBufferPointer { g in
-                    Parallel.forEach(parts) { part in
-                        for i in min(count, part * width)..<min(count, (part + 1) * width) {
+                    Parallel.forEachRange(p.count) { range in
+                        for i in range {
                             let d = g[i] + weightDecay * p[i]
                             buffer[i] = (first || momentum == 0) ? d : momentum * buffer[i] + d
                             p[i] -= learningRate * buffer[i]

@@ -124,16 +124,12 @@ public enum ExactSum {
     public static func sum(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
                            into result: UnsafeMutablePointer<Float>) {
         // The largest of the parts' exponents (the markers are Int32.max and .min, so max works for them too).
-        let total = chunks * count, scanParts = total >= 1 << 16 ? Parallel.workers : 1
-        var exponents = [Int32](repeating: zeroExponent, count: scanParts)
-        exponents.withUnsafeMutableBufferPointer { exponents in
-            let width = (total + scanParts - 1) / scanParts
-            Parallel.forEach(scanParts) { part in
-                let start = min(total, part * width)
-                exponents[part] = self.exponent(of: partials + start, count: min(total, start + width) - start)
-            }
+        let total = chunks * count, lock = NSLock()
+        var exponent = zeroExponent
+        Parallel.forEachRange(total) { range in
+            let part = self.exponent(of: partials + range.lowerBound, count: range.count)
+            lock.lock(); exponent = max(exponent, part); lock.unlock()
         }
-        let exponent = exponents.max()!
         guard exponent != nonFiniteExponent, exponent != zeroExponent else {
             finish(nil, count: count, exponent: exponent, into: result)
             return
@@ -141,9 +137,7 @@ public enum ExactSum {
         // Each element's integers add up on their own: ranges of elements go to the workers.
         let fixed = UnsafeMutablePointer<Int64>.allocate(capacity: count)
         defer { fixed.deallocate() }
-        let parts = count >= 1 << 16 ? Parallel.workers : 1, width = (count + parts - 1) / parts
-        Parallel.forEach(parts) { part in
-            let range = min(count, part * width)..<min(count, (part + 1) * width)
+        Parallel.forEachRange(count) { range in
             (fixed + range.lowerBound).initialize(repeating: 0, count: range.count)
             accumulate(partials + range.lowerBound, chunks: chunks, count: range.count, stride: count, exponent: exponent,
                        into: fixed + range.lowerBound)

@@ -44,6 +44,15 @@ public enum Parallel {
         return ProcessInfo.processInfo.activeProcessorCount
     }
 
+    /// Runs `body(range)` for `workers` consecutive ranges covering 0..<count
+    /// (one range, on the calling thread, below `grain` elements), on up to
+    /// `workers` threads. For elementwise work whose result does not depend on
+    /// how it is split.
+    public static func forEachRange(_ count: Int, grain: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+        let parts = count >= grain ? workerCount : 1, width = (count + parts - 1) / parts
+        forEach(parts) { part in body(min(count, part * width)..<min(count, (part + 1) * width)) }
+    }
+
     /// Runs `body(i)` for every i in 0..<count on up to `workers` threads.
     /// Every index must write only to its own memory.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {

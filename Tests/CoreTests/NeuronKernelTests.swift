@@ -120,7 +120,8 @@ final class NeuronKernelTests: XCTestCase {
         return (grad, gradDecay)
     }
 
-    /// max |a - b| / max(1, max |b|) over the columns in `columns` not in `skip`.
+    /// max |a - b| / max(1, max |b|) over the columns in `columns` not in `skip`;
+    /// `.infinity` when a value there is NaN or infinite.
     static func relativeError(_ a: [Float], _ b: [Float], T: Int, M: Int, columns: Range<Int>,
                               skip: Set<Int> = []) -> Float {
         var maxDifference: Float = 0
@@ -128,6 +129,7 @@ final class NeuronKernelTests: XCTestCase {
         for t in 0..<T {
             for j in columns where !skip.contains(j) {
                 let i = t * M + j
+                guard a[i].isFinite, b[i].isFinite else { return .infinity }
                 maxDifference = max(maxDifference, abs(a[i] - b[i]))
                 maxMagnitude = max(maxMagnitude, abs(b[i]))
             }

@@ -60,18 +60,21 @@ public struct Tensor: Sendable, Equatable {
 }
 
 extension Tensor {
-    /// The largest absolute value.
-    public var maxMagnitude: Float { data.reduce(0) { max($0, abs($1)) } }
+    /// The largest absolute value; NaN when any element is NaN.
+    public var maxMagnitude: Float { data.reduce(0) { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, abs($1)) } }
 
     /// Largest absolute difference to `other` divided by the largest magnitude
-    /// in `other`: the relative error measure the fixture tests use.
+    /// in `other`: the relative error measure the fixture tests use. A NaN or
+    /// an infinity in either tensor gives `.infinity` (Swift's `max` would
+    /// drop a NaN difference and let an all-NaN result pass).
     public func relativeError(to other: Tensor) -> Float {
         precondition(shape == other.shape, "relativeError: shapes \(shape) and \(other.shape) differ")
         var maxDiff: Float = 0
         var scale: Float = .leastNormalMagnitude
         for i in 0..<data.count {
-            maxDiff = max(maxDiff, abs(data[i] - other.data[i]))
-            scale = max(scale, abs(other.data[i]))
+            guard data[i].isFinite, other.data[i].isFinite else { return .infinity }
+            maxDiff = Swift.max(maxDiff, abs(data[i] - other.data[i]))
+            scale = Swift.max(scale, abs(other.data[i]))
         }
         return maxDiff / scale
     }

@@ -24,6 +24,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("steps"), help: "Timed steps.") var steps = 5
     @Option(name: .customLong("warmup"), help: "Untimed steps first.") var warmup = 1
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
+    @Option(name: .customLong("chunk-samples"), help: "Samples per reduction chunk (see `train --help`).") var chunkSamples = BatchLayout.defaultChunkSamples
     @Flag(name: .customLong("inference"), help: "Time evaluation forward passes instead of training steps.") var inference = false
     @Option(name: .customLong("event-density"),
             help: "Largest fraction of nonzero conv inputs at which a chunk takes the event-driven kernels (0: always im2col + GEMM).")
@@ -32,7 +33,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
 
     func validate() throws {
-        guard T > 0, b > 0, steps > 0, warmup >= 0 else { throw ValidationError("-T, -b, --steps must be positive") }
+        guard T > 0, b > 0, steps > 0, warmup >= 0, chunkSamples > 0 else {
+            throw ValidationError("-T, -b, --steps and --chunk-samples must be positive")
+        }
         guard Activation(name: neuron) != nil else { throw ValidationError("--neuron \(neuron) is unknown") }
         guard (0...1).contains(eventDensity) else { throw ValidationError("--event-density \(eventDensity) is not in 0...1") }
         guard shape != nil else { throw ValidationError("--input \(input) is not CxHxW (e.g. 3x32x32)") }
@@ -71,6 +74,11 @@ struct Bench: ParsableCommand {
         var options = TrainingOptions()
         options.timeSteps = timeSteps
         options.batchSize = b
+        options.chunkSamples = chunkSamples
+        if communicator.rank == 0, let note = BatchLayout.idleWorkersNote(batchSize: b, chunkSamples: chunkSamples,
+                                                                         ranks: communicator.size, threads: Parallel.workers) {
+            print(note)
+        }
         let optimizer = try options.makeOptimizer()
         let shard = Shard(rank: communicator.rank, size: communicator.size)
         let distributed = DistributedReducer(communicator)
@@ -79,10 +87,10 @@ struct Bench: ParsableCommand {
                                  augmentation: .none, shuffle: false, seed: 1)
         let order = source.order(epoch: 0)
         let sgemmPeak = Gemm.measuredPeak(workers: Parallel.workers)
-        var seconds = 0.0, samples = 0
+        var seconds = 0.0, samples = 0, localSamples = 0, cpuStart = 0.0
         for step in 0..<(warmup + steps) {
             let indices = source.indices(of: step % source.batchCount, in: order)
-            let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSize)
+            let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSamples)
             let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: !inference, timeSteps: timeSteps,
                                       step: step, staticInput: !batch.perStep, precision: amp ? .bf16Autocast : .fp32)
@@ -92,6 +100,7 @@ struct Bench: ParsableCommand {
                 Profiler.reset()
                 Profiler.enabled = true
                 distributed.resetTimer()
+                cpuStart = processCPUSeconds()
             }
             let start = Date()
             if inference {
@@ -103,9 +112,12 @@ struct Bench: ParsableCommand {
             if step >= warmup {
                 seconds += Date().timeIntervalSince(start)
                 samples += indices.count
+                localSamples += layout.localBatch
             }
         }
         Profiler.enabled = false
+        let busy = RankBusy(samples: localSamples, cpuSeconds: processCPUSeconds() - cpuStart,
+                            waitingSeconds: distributed.communicationSeconds).gathered(communicator)
         guard communicator.rank == 0 else { return }
         let perSample = Profiler.forwardMultiplyAdds / Double(samples) * Double(communicator.size)
         let flopsPerSample = 2 * perSample * (inference ? 1 : 3)
@@ -138,6 +150,7 @@ struct Bench: ParsableCommand {
             print(String(format: "GEMM phases (rank 0): %.1f GFLOP/s per worker thread = %.0f %% of the sgemm peak measured here (%.1f GFLOP/s per thread, %.1f for %d threads)",
                          rate, 100 * rate / peak, peak, sgemmPeak, Parallel.workers))
         }
+        RankBusy.report(busy, seconds: seconds, steps: steps)
         print("firing rates (last step, rank 0):")
         for (name, layer) in network.neurons { print(String(format: "  %-24@ %.3f", name as NSString, layer.firingRate)) }
         print(String(format: "peak RSS: %.1f MB", Double(peakResidentBytes()) / 1e6))
@@ -181,6 +194,45 @@ extension Bench {
                          Double(count) / forward / 1e6, Double(count) / backward / 1e6))
         }
     }
+}
+
+/// What one rank did during the timed steps, for the per-rank busy table.
+struct RankBusy {
+    var samples: Int
+    var cpuSeconds: Double
+    var waitingSeconds: Double
+
+    /// Every rank's figures on every rank, indexed by rank.
+    func gathered(_ communicator: Communicator) -> [RankBusy] {
+        let samples = communicator.allgather(UInt64(samples))
+        let cpu = communicator.allgather(cpuSeconds.bitPattern), waiting = communicator.allgather(waitingSeconds.bitPattern)
+        return samples.indices.map {
+            RankBusy(samples: Int(samples[$0]), cpuSeconds: Double(bitPattern: cpu[$0]), waitingSeconds: Double(bitPattern: waiting[$0]))
+        }
+    }
+
+    /// Prints one line per rank (grouped when there are many) and the idle ranks.
+    static func report(_ ranks: [RankBusy], seconds: Double, steps: Int) {
+        print("per rank over the timed steps (computing: wall time outside collectives; CPU: user + system time of all its threads, which includes MPI's polling while waiting):")
+        for (rank, r) in ranks.enumerated() where ranks.count <= 16 || rank < 4 || rank >= ranks.count - 4 {
+            print(String(format: "  rank %3d  %6.1f samples/step  computing %7.3f s  waiting %7.3f s  CPU %7.3f s",
+                         rank, Double(r.samples) / Double(steps), seconds - r.waitingSeconds, r.waitingSeconds, r.cpuSeconds))
+            if ranks.count > 16 && rank == 3 { print("  …") }
+        }
+        let idle = ranks.indices.filter { ranks[$0].samples == 0 }
+        let computing = ranks.map { seconds - $0.waitingSeconds }.sorted()
+        print(String(format: "  busy ranks: %d of %d; computing per rank min %.3f s, median %.3f s, max %.3f s",
+                     ranks.count - idle.count, ranks.count, computing.first ?? 0, computing[computing.count / 2], computing.last ?? 0)
+              + (idle.isEmpty ? "" : "; ranks without samples: \(idle)"))
+    }
+}
+
+/// User + system CPU time of this process so far (all threads).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// The process's peak resident set size (getrusage, kilobytes on Linux).

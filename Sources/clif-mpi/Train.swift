@@ -62,6 +62,7 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("no-shuffle"), help: "Keep the training set in file order.") var noShuffle = false
     @Flag(name: .customLong("no-augment"), help: "Turn the train-time augmentation off.") var noAugment = false
     @Option(name: .customLong("threads"), help: "Worker threads per process (default: the cores its CPU affinity allows; with mpirun use --bind-to core for one per rank). Results do not depend on it.") var threads: Int?
+    @Option(name: .customLong("chunk-samples"), help: "Samples per reduction chunk, the unit of work a rank or thread takes (default 1, so up to -b workers share a batch; a resumed run keeps its checkpoint's). Results are the same for any rank and thread count at a given chunk size; a larger one means fewer, larger BLAS calls and fewer partial sums.") var chunkSamples: Int?
     @Option(name: .customLong("bn"), help: "BatchNorm statistics: sync (of the global batch: the same model as one process, default) or local (per process, like DDP without SyncBatchNorm: a different model whose results depend on the process count; running statistics are rank 0's).") var bn: String = "sync"
     @Option(name: .customLong("on-nan"), help: "A NaN or infinity in the loss or gradients: stop (default; the last checkpoint is kept) or skip the step.") var onNan: String = "stop"
     @Option(name: .customLong("check-every"), help: "Compare a hash of the parameters across ranks every N steps.") var checkEvery: Int = 50
@@ -77,6 +78,7 @@ struct Train: ParsableCommand {
         try positive(stepSize, "-step_size")
         if let maxSteps { try positive(maxSteps, "--max-steps") }
         if let threads { try positive(threads, "--threads") }
+        if let chunkSamples { try positive(chunkSamples, "--chunk-samples") }
         try positive(checkEvery, "--check-every")
         guard ["stop", "skip"].contains(onNan) else { throw ValidationError("--on-nan \(onNan) is unknown; expected stop or skip") }
         guard ["sync", "local"].contains(bn) else { throw ValidationError("--bn \(bn) is unknown; expected sync or local") }

@@ -114,11 +114,7 @@ struct TrainingRun {
         do { network = try ModelFactory.make(spec) } catch let error as ModelError {
             throw RunError(description: error.description)
         }
-        let options = self.options
-        let chunks = (arguments.b + options.chunkSize - 1) / options.chunkSize
-        guard chunks >= communicator.size else {
-            throw RunError(description: "-b \(arguments.b) splits into \(chunks) reduction chunks of \(options.chunkSize) samples, fewer than the \(communicator.size) ranks; use a batch of at least \(communicator.size) chunks")
-        }
+        var options = self.options
         let optimizer = try options.makeOptimizer()
         if leader {
             try output.checkSpace(checkpointBytes: Checkpoint.estimatedBytes(
@@ -127,13 +123,23 @@ struct TrainingRun {
 
         var state = TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0, arguments: checkpointArguments,
                                   model: arguments.model)
+        var resumed: TrainingState?
         if let resume = arguments.resume {
             guard let loaded = try loadCheckpoint(resume, into: network, optimizer: optimizer, communicator) else {
                 throw RunError(description: "-resume \(resume): the file holds weights but no training state (epoch, step); use -pre_train to start from its weights")
             }
             state = loaded
             state.arguments = checkpointArguments
+            resumed = loaded
             say("start epoch: \(state.epoch)\(state.batchInEpoch > 0 ? " at batch \(state.batchInEpoch)" : ""), max test acc: \(state.maxTestAccuracy)")
+        }
+        let chunking = BatchLayout.resolveChunkSamples(requested: arguments.chunkSamples, batchSize: arguments.b, resumed: resumed)
+        options.chunkSamples = chunking.samples
+        state.chunkSamples = chunking.samples
+        if let note = chunking.note { say(note) }
+        if let note = BatchLayout.idleWorkersNote(batchSize: arguments.b, chunkSamples: chunking.samples,
+                                                  ranks: communicator.size, threads: Parallel.workers) {
+            say(note)
         }
         if let preTrain = arguments.preTrain {
             let loaded = try loadCheckpoint(preTrain, into: network, optimizer: nil, communicator)

@@ -89,5 +89,53 @@ final class DeterminismTests: XCTestCase {
         let plain = try checkpoint(ranks: nil, outDir: outDir, extra: extra)
         XCTAssertEqual(try checkpoint(ranks: 3, outDir: outDir, extra: extra), plain)
     }
-}
 
+    /// Past the old ceiling of 16 chunks per batch: 24 ranks (oversubscribed)
+    /// and 20 threads give the plain process's bytes; with -b 16, eight of 24
+    /// ranks hold no sample, the run says so and still ends with the plain
+    /// process's bytes.
+    func testMoreThanSixteenRanksAndThreads() throws {
+        let outDir = try Tool.temporaryFolder("many-workers")
+        let plain = try checkpoint(ranks: nil, outDir: outDir)
+        XCTAssertEqual(try checkpoint(ranks: 24, outDir: outDir), plain, "24 ranks differ from the plain process")
+        XCTAssertEqual(try checkpoint(ranks: nil, outDir: outDir, extra: ["--threads", "20"]), plain, "20 threads differ")
+        let small = ["-b", "16"]
+        let plainSmall = try checkpoint(ranks: nil, outDir: outDir, extra: small)
+        try? FileManager.default.removeItem(at: outDir)
+        let r = try Tool.mpi(24, Self.arguments + ["-out_dir", outDir.path] + small)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("ranks 16–23 hold no sample"), r.output)
+        let distributed = try Data(contentsOf: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors"))
+        XCTAssertEqual(distributed, plainSmall, "-b 16 on 24 ranks differs from the plain process")
+    }
+
+    /// A checkpoint written before chunk sizes were recorded (16 chunks per
+    /// batch: 3 samples at -b 48) resumes under another rank count with that
+    /// rule and ends with the bytes of an uninterrupted run at
+    /// `--chunk-samples 3`; `--chunk-samples 1` overrides it, with a note.
+    func testCheckpointWithoutAChunkSizeResumesWithTheOldRule() throws {
+        let outDir = try Tool.temporaryFolder("legacy-chunks")
+        let steps = ["--max-steps", "40", "-epochs", "2", "-T_max", "2"]
+        let uninterrupted = try checkpoint(ranks: nil, outDir: outDir, extra: steps + ["--chunk-samples", "3"])
+        XCTAssertNotEqual(uninterrupted, try checkpoint(ranks: nil, outDir: outDir, extra: steps),
+                          "the chunk size must matter, or this test proves nothing")
+        var stopped = try checkpoint(ranks: 2, outDir: outDir, extra: ["--max-steps", "25", "-epochs", "2", "-T_max", "2",
+                                                                      "--chunk-samples", "3"])
+        // Renaming the field (same length) makes it a checkpoint of the old format.
+        let field = try XCTUnwrap(stopped.range(of: Data("\"chunk_samples\"".utf8)))
+        stopped.replaceSubrange(field, with: Data("\"legacy_ignore\"".utf8))
+        XCTAssertEqual(stopped.count, try Data(contentsOf: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors")).count)
+        let saved = try Tool.temporaryFolder("legacy-chunks-saved").appendingPathComponent("old.safetensors")
+        try stopped.write(to: saved)
+        let args = Self.arguments + ["-out_dir", outDir.path, "-resume", saved.path] + steps
+        let r = try Tool.mpi(3, args)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("predates recorded chunk sizes"), r.output)
+        let resumed = try Data(contentsOf: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors"))
+        XCTAssertEqual(resumed, uninterrupted, "resumed with the old rule: differs from the uninterrupted run")
+
+        let overridden = try Tool.mpi(2, args + ["--chunk-samples", "1"])
+        XCTAssertEqual(overridden.status, 0, overridden.output)
+        XCTAssertTrue(overridden.output.contains("last bits differ"), overridden.output)
+    }
+}

@@ -16,6 +16,10 @@ public struct TrainingState: Sendable, Equatable {
     /// The run's arguments as `args.txt` shows them (JSON object text).
     public var arguments: String
     public var model: String
+    /// Samples per reduction chunk of the run (`TrainingOptions.chunkSamples`);
+    /// nil in checkpoints written before it was recorded, which used
+    /// `BatchLayout.legacyChunkSamples`.
+    public var chunkSamples: Int?
 
     public init(epoch: Int, globalStep: Int, maxTestAccuracy: Double, arguments: String, model: String) {
         self.epoch = epoch; self.globalStep = globalStep; self.maxTestAccuracy = maxTestAccuracy
@@ -74,6 +78,7 @@ public enum Checkpoint {
             "optimizer": optimizerName,
             "optimizer_scalars": scalars.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
         ]
+        if let chunkSamples = state.chunkSamples { writer.metadata["chunk_samples"] = String(chunkSamples) }
         return writer.data()
     }
 
@@ -147,6 +152,12 @@ public enum Checkpoint {
         state.batchInEpoch = file.metadata["batch_in_epoch"].flatMap(Int.init) ?? 0
         let sums = (file.metadata["epoch_sums"] ?? "").split(separator: ",").compactMap { Double($0) }
         if sums.count == 4 { state.epochSums = sums }
+        if let text = file.metadata["chunk_samples"] {
+            guard let chunkSamples = Int(text), chunkSamples > 0 else {
+                throw CheckpointError(description: "\(url.path): metadata chunk_samples is \"\(text)\", not a positive number of samples (a damaged or hand-edited checkpoint)")
+            }
+            state.chunkSamples = chunkSamples
+        }
         return state
     }
 }

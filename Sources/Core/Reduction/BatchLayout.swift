@@ -1,9 +1,11 @@
 /// How the samples this process holds are grouped into reduction chunks.
 ///
-/// A chunk is a fixed run of consecutive samples of the global batch. Every
-/// BLAS call and every fp32 partial sum covers exactly one chunk, so results
-/// never depend on how many chunks a process holds: the rank count changes
-/// which process computes a chunk, never what it computes.
+/// A chunk (the work unit) is a fixed run of consecutive samples of the
+/// global batch — one sample by default. Every BLAS call and every fp32
+/// partial sum covers exactly one chunk, so results never depend on how many
+/// chunks a process holds: the rank and thread counts change which worker
+/// computes a chunk, never what it computes. Ranks take contiguous runs of
+/// whole chunks (`Shard`), threads take chunks of their rank.
 public struct BatchLayout: Sendable, Equatable {
     /// Local sample ranges, consecutive from 0, one per chunk.
     public let chunks: [Range<Int>]
@@ -36,9 +38,15 @@ public struct BatchLayout: Sendable, Equatable {
                     globalBatch: batch, globalOffset: 0)
     }
 
-    /// clif-mpi's chunk size for a global batch size: 16 chunks per full
-    /// batch. A function of the batch size alone, never of the process count.
-    public static func chunkSize(forBatchSize batchSize: Int) -> Int {
+    /// Samples per reduction chunk unless a run says otherwise: one, so a
+    /// batch of `b` samples keeps up to `b` workers (ranks × threads) busy.
+    /// A constant, never a function of the process or thread count.
+    public static let defaultChunkSamples = 1
+
+    /// The rule of checkpoints written before the chunk size was recorded:
+    /// 16 chunks per full batch. A resumed run that should continue exactly
+    /// keeps it (see `TrainingState.chunkSamples`).
+    public static func legacyChunkSamples(forBatchSize batchSize: Int) -> Int {
         max(1, (batchSize + 15) / 16)
     }
 
@@ -51,4 +59,46 @@ public struct BatchLayout: Sendable, Equatable {
     /// Samples held here.
     public var localBatch: Int { chunks.last?.upperBound ?? 0 }
     public var chunkCount: Int { chunks.count }
+}
+
+extension BatchLayout {
+    /// The chunk size a run uses and, when it is worth saying, why.
+    ///
+    /// A run started afresh takes `requested` or the default (one sample).
+    /// A resumed run keeps the size its checkpoint records (or, for a
+    /// checkpoint written before it was recorded, the legacy rule of 16 chunks
+    /// per batch), so it continues exactly as an uninterrupted run would;
+    /// `requested` overrides that, and the note says the bits then differ.
+    public static func resolveChunkSamples(requested: Int?, batchSize: Int, resumed: TrainingState?)
+        -> (samples: Int, note: String?) {
+        guard let resumed else { return (requested ?? defaultChunkSamples, nil) }
+        let recorded = resumed.chunkSamples
+        let kept = recorded ?? legacyChunkSamples(forBatchSize: batchSize)
+        let origin = recorded == nil
+            ? "the checkpoint predates recorded chunk sizes; its rule was 16 chunks per batch, \(kept) sample\(kept == 1 ? "" : "s") per chunk at -b \(batchSize)"
+            : "the checkpoint's chunk size is \(kept) sample\(kept == 1 ? "" : "s")"
+        if let requested, requested != kept {
+            return (requested, "--chunk-samples \(requested): \(origin); the resumed run uses \(requested), so its last bits differ from an uninterrupted run's")
+        }
+        if recorded == nil {
+            return (kept, "\(origin): kept so the run continues exactly (--chunk-samples 1 lets up to -b workers share a batch)")
+        }
+        return (kept, nil)
+    }
+
+    /// A note when a full batch has fewer chunks than a job has workers:
+    /// legal (an idle rank still takes part in every sum, an idle thread
+    /// waits) but worth saying; nil when every worker has a chunk.
+    public static func idleWorkersNote(batchSize: Int, chunkSamples: Int, ranks: Int, threads: Int) -> String? {
+        let chunks = (batchSize + chunkSamples - 1) / chunkSamples
+        let remedy = chunkSamples > 1 ? "a smaller --chunk-samples or a larger -b" : "a larger -b"
+        if ranks > chunks {
+            return "note: -b \(batchSize) makes \(chunks) chunk\(chunks == 1 ? "" : "s") of \(chunkSamples) sample\(chunkSamples == 1 ? "" : "s") for \(ranks) ranks: ranks \(chunks)–\(ranks - 1) hold no sample and only take part in the sums (\(remedy) gives them work)"
+        }
+        let perRank = (chunks + ranks - 1) / ranks
+        if threads > perRank {
+            return "note: \(threads) threads per rank for at most \(perRank) chunk\(perRank == 1 ? "" : "s") per rank: \(threads - perRank) of each rank's threads idle in the per-chunk work (\(remedy) gives them work)"
+        }
+        return nil
+    }
 }

@@ -12,9 +12,10 @@ public enum Evaluation {
 
     /// Runs `network` in eval mode over `set` in file order; `progress` gets
     /// (batch, batches, running result) after every batch; `meter` records
-    /// layer activity for the energy estimate; `precision` is fp32 or `-amp`'s bf16.
+    /// layer activity for the energy estimate; `precision` is fp32 or `-amp`'s bf16;
+    /// `chunkSamples` is the reduction chunk (the loss partials depend on it).
     public static func run(_ network: Network, on set: any SampleSet, normalization: Normalization, batchSize: Int,
-                           timeSteps: Int, loss: LossConfig = LossConfig(), shard: Shard = Shard(),
+                           chunkSamples: Int = BatchLayout.defaultChunkSamples, timeSteps: Int, loss: LossConfig = LossConfig(), shard: Shard = Shard(),
                            reducer: BatchReducer = LocalReducer(), meter: ActivityMeter? = nil,
                            precision: Precision = .fp32,
                            progress: ((Int, Int, Result) -> Void)? = nil) -> Result {
@@ -22,12 +23,11 @@ public enum Evaluation {
         let source = BatchSource(set: set, batchSize: batchSize, normalization: normalization,
                                  augmentation: .none, shuffle: false, seed: 0)
         let order = source.order(epoch: 0)
-        let chunkSize = BatchLayout.chunkSize(forBatchSize: batchSize)
         var lossSum = 0.0, hits = 0.0, top5 = 0.0, seen = 0
         var result = Result(loss: 0, top1: 0, top5: 0, samples: 0, seconds: 0)
         for i in 0..<source.batchCount {
             let indices = source.indices(of: i, in: order)
-            let layout = shard.layout(batch: indices.count, chunkSize: chunkSize)
+            let layout = shard.layout(batch: indices.count, chunkSize: chunkSamples)
             let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: timeSteps,
                                       staticInput: !batch.perStep, meter: meter, precision: precision)

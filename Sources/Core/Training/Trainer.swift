@@ -30,9 +30,9 @@ public struct TrainingOptions: Sendable {
     /// `-amp`: bf16 operands and results at convolutions and linear layers
     /// (training and evaluation); fp32 master weights.
     public var precision = Precision.fp32
-    /// Samples per reduction chunk (see `BatchLayout`); a function of the
-    /// batch size only, never of the process count.
-    public var chunkSize: Int { BatchLayout.chunkSize(forBatchSize: batchSize) }
+    /// Samples per reduction chunk, the unit of work (see `BatchLayout`):
+    /// fixed for a run, never a function of the process or thread count.
+    public var chunkSamples = BatchLayout.defaultChunkSamples
 
     public init() {}
 
@@ -168,7 +168,7 @@ public final class Trainer {
         let mixing = options.augment ? options.mixing : nil
         let order = train.order(epoch: epoch)
         let layouts = (0..<train.batchCount).map { shard.layout(batch: train.indices(of: $0, in: order).count,
-                                                                 chunkSize: options.chunkSize) }
+                                                                 chunkSize: options.chunkSamples) }
         let prefetcher = Prefetcher { [train] i in
             let indices = train.indices(of: i, in: order)
             let offset = layouts[i].globalOffset
@@ -236,8 +236,9 @@ public final class Trainer {
     /// Loss, top-1 and top-5 (fractions) over the whole test set.
     public func evaluate(epoch: Int = 0, start: Date = Date()) -> (loss: Double, top1: Double, top5: Double) {
         let result = Evaluation.run(network, on: dataset.test, normalization: dataset.normalization,
-                                    batchSize: options.batchSize, timeSteps: options.timeSteps, loss: options.loss,
-                                    shard: shard, reducer: reducer, precision: options.precision) { batch, batches, running in
+                                    batchSize: options.batchSize, chunkSamples: options.chunkSamples,
+                                    timeSteps: options.timeSteps, loss: options.loss, shard: shard, reducer: reducer,
+                                    precision: options.precision) { batch, batches, running in
             self.onBatch?(BatchProgress(phase: "test", epoch: epoch, batch: batch, batches: batches,
                                         loss: running.loss, top1: 100 * running.top1, top5: 100 * running.top5,
                                         elapsed: Date().timeIntervalSince(start)))

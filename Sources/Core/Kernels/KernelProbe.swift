@@ -22,8 +22,9 @@ import Foundation
 //     to 0, hard to -0.1), T = 4 over 523 columns (one full 512-column chunk and a partial one).
 // Everything runs on the calling thread with OpenBLAS on one thread, as training does.
 //
-// Cost, measured (`KernelProbeTests`, debug build with the package's -O, best of 3 on a shared
-// 2-core machine): about 20 ms, most of it the 200 MFLOP of sgemm.
+// Cost, measured by `KernelProbeTests.testProbeIsCheap` (debug build, which the package compiles
+// with -O; a 2-core machine shared with other builds; OpenBLAS on its Prescott kernel): 24 ms
+// best of 3, 26 ms the first time, most of it the 200 MFLOP of sgemm.
 
 /// A hash of the output bits of a fixed run of the numerical kernels (details at the top of the file).
 public enum KernelProbe {

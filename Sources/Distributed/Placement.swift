@@ -52,6 +52,13 @@ public struct Placement: Sendable {
     /// Whether every rank computed rank 0's bits.
     public var computesSameBits: Bool { ranks.allSatisfy { $0.fingerprint == ranks[0].fingerprint } }
 
+    /// The OpenBLAS cores the ranks run, each once, in rank order.
+    public var blasCores: [String] {
+        var cores: [String] = []
+        for r in ranks where !cores.contains(r.blasCore) { cores.append(r.blasCore) }
+        return cores
+    }
+
     /// The groups as a phrase: "ranks 0-3 on hostA (OpenBLAS core Haswell, probe 0f3c…) and
     /// ranks 4-7 on hostB (OpenBLAS core SkylakeX, probe 9a01…)".
     public var summary: String {
@@ -66,8 +73,7 @@ public struct Placement: Sendable {
             if ranksOnHost[host] == nil { hosts.append(host) }
             ranksOnHost[host, default: []].append(rank)
         }
-        var cores: [String] = []
-        for rank in group where !cores.contains(ranks[rank].blasCore) { cores.append(ranks[rank].blasCore) }
+        let cores = Placement(ranks: group.map { ranks[$0] }).blasCores
         let places = hosts.map { "\(Self.list(ranksOnHost[$0]!)) on \($0)" }.joined(separator: ", ")
         let hex = String(ranks[group[0]].fingerprint, radix: 16)
         let probe = String(repeating: "0", count: 16 - hex.count) + hex

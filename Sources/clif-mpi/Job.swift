@@ -43,8 +43,13 @@ enum Job {
         let perturbed = ProbePerturbation.fromEnvironment().contains(communicator.rank)
         let placement = Placement.gather(communicator,
                                          fingerprint: KernelProbe.fingerprint(seed: KernelProbe.seed &+ (perturbed ? 1 : 0)))
-        guard !placement.computesSameBits else { return }
         let leader = communicator.rank == 0
+        guard !placement.computesSameBits else {
+            if leader && placement.blasCores.count > 1 {
+                print("note: the ranks run different OpenBLAS kernels (\(placement.blasCores.joined(separator: ", "))) that compute the same bits on the kernel probe; the probe covers common shapes only, so check a short run against one process")
+            }
+            return
+        }
         if options.allowHeterogeneous {
             if leader {
                 print("note: \(placement.summary) compute different bits (OpenBLAS kernel, CPU, libm or build differ); with --allow-heterogeneous this run goes on, and its results depend on which ranks run where: they are not those of one process")

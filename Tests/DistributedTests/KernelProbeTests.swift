@@ -57,6 +57,10 @@ final class KernelProbeTests: XCTestCase {
         let mixed = Placement(ranks: [rank("a", "Haswell", 1), rank("b", "Zen", 1), rank("a", "Haswell", 1),
                                       rank("a", "Haswell", 1), rank("c", "Prescott", 2), rank("b", "Zen", 1)])
         XCTAssertEqual(mixed.summary, "ranks 0, 2-3 on a, ranks 1, 5 on b (OpenBLAS core Haswell/Zen, probe 0000000000000001) and rank 4 on c (OpenBLAS core Prescott, probe 0000000000000002)")
-        XCTAssertTrue(Placement(ranks: [rank("a", "Haswell", 7), rank("b", "Zen", 7)]).computesSameBits)
+        XCTAssertEqual(mixed.blasCores, ["Haswell", "Zen", "Prescott"])
+        let agreeing = Placement(ranks: [rank("a", "Haswell", 7), rank("b", "Zen", 7), rank("c", "Haswell", 7)])
+        XCTAssertTrue(agreeing.computesSameBits)
+        XCTAssertEqual(agreeing.groups, [[0, 1, 2]])
+        XCTAssertEqual(agreeing.blasCores, ["Haswell", "Zen"])
     }
 }

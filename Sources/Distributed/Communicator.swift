@@ -16,6 +16,10 @@ public protocol Communicator: AnyObject {
     func broadcast(_ bytes: inout [UInt8], root: Int)
     /// Every rank's 64-bit value, indexed by rank.
     func allgather(_ value: UInt64) -> [UInt64]
+    /// Every rank's text, indexed by rank.
+    func allgather(_ text: String) -> [String]
+    /// The name of the host this rank runs on (`MPI_Get_processor_name`).
+    var processorName: String { get }
     func barrier()
     /// Stops every rank of the job with `code` after `message` was printed.
     func abort(code: Int32) -> Never
@@ -36,6 +40,8 @@ public final class SingleProcess: Communicator {
     public func startAllreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) -> PendingReduction { Completed() }
     public func broadcast(_ bytes: inout [UInt8], root: Int) {}
     public func allgather(_ value: UInt64) -> [UInt64] { [value] }
+    public func allgather(_ text: String) -> [String] { [text] }
+    public var processorName: String { ProcessInfo.processInfo.hostName }
     public func barrier() {}
     public func abort(code: Int32) -> Never { exit(code) }
 

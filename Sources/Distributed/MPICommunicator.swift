@@ -66,6 +66,30 @@ public final class MPICommunicator: Communicator {
         return all
     }
 
+    public func allgather(_ text: String) -> [String] {
+        let mine = Array(text.utf8)
+        let counts = allgather(UInt64(mine.count)).map { Int32($0) }
+        var offsets = [Int32](repeating: 0, count: size)
+        for r in counts.indices.dropFirst() { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        var all = [UInt8](repeating: 0, count: Int(counts.reduce(0, +)))
+        mine.withUnsafeBufferPointer { m in
+            all.withUnsafeMutableBufferPointer { a in
+                _ = MPI_Allgatherv(m.baseAddress, Int32(m.count), MPI_UINT8_T,
+                                   a.baseAddress, counts, offsets, MPI_UINT8_T, comm)
+            }
+        }
+        return counts.indices.map { r in
+            String(decoding: all[Int(offsets[r])..<Int(offsets[r] + counts[r])], as: UTF8.self)
+        }
+    }
+
+    public var processorName: String {
+        var name = [CChar](repeating: 0, count: Int(MPI_MAX_PROCESSOR_NAME) + 1)
+        var length: Int32 = 0
+        MPI_Get_processor_name(&name, &length)
+        return String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public func barrier() {
         MPI_Barrier(comm)
     }

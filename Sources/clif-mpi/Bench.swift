@@ -31,6 +31,7 @@ struct Bench: ParsableCommand {
     var eventDensity = Double(Conv2d.eventDensityLimit)
     @Flag(name: .customLong("amp"), help: ArgumentHelp(ampHelp)) var amp = false
     @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
+    @OptionGroup var job: JobOptions
 
     func validate() throws {
         guard T > 0, b > 0, steps > 0, warmup >= 0, chunkSamples > 0 else {
@@ -48,7 +49,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let arguments = self
-        try Job.run { try arguments.measure(on: $0) }
+        try Job.run(job) { try arguments.measure(on: $0) }
     }
 
     func measure(on communicator: Communicator) throws {

@@ -31,6 +31,7 @@ struct Energy: ParsableCommand {
     @Option(name: .customLong("lif-v-reset"), help: "Reset of the LIF counterpart: none (soft) or a hard-reset value.")
     var lifVReset: String = "none"
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
+    @OptionGroup var job: JobOptions
 
     var lifReset: Float?? {
         lifVReset.lowercased() == "none" ? .some(nil) : Float(lifVReset).map { .some($0) }
@@ -47,7 +48,7 @@ struct Energy: ParsableCommand {
 
     func run() throws {
         let command = self
-        try Job.run { try command.measure(on: $0) }
+        try Job.run(job) { try command.measure(on: $0) }
     }
 
     /// The firing rates of one evaluation pass, summed over every process.

@@ -27,6 +27,7 @@ struct Infer: ParsableCommand {
     var vReset: String = "none"
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
     @Flag(name: original("amp"), help: ArgumentHelp(ampHelp)) var amp = false
+    @OptionGroup var job: JobOptions
 
     /// The resets to evaluate, nil for soft.
     var resets: [Float?]? {
@@ -49,7 +50,7 @@ struct Infer: ParsableCommand {
 
     func run() throws {
         let command = self
-        try Job.run { try command.evaluate(on: $0) }
+        try Job.run(job) { try command.evaluate(on: $0) }
     }
 
     func evaluate(on communicator: Communicator) throws {

@@ -66,6 +66,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("bn"), help: "BatchNorm statistics: sync (of the global batch: the same model as one process, default) or local (per process, like DDP without SyncBatchNorm: a different model whose results depend on the process count; running statistics are rank 0's).") var bn: String = "sync"
     @Option(name: .customLong("on-nan"), help: "A NaN or infinity in the loss or gradients: stop (default; the last checkpoint is kept) or skip the step.") var onNan: String = "stop"
     @Option(name: .customLong("check-every"), help: "Compare a hash of the parameters across ranks every N steps.") var checkEvery: Int = 50
+    @OptionGroup var job: JobOptions
 
     func validate() throws {
         func positive(_ value: Int, _ flag: String) throws {
@@ -108,7 +109,7 @@ struct Train: ParsableCommand {
 
     mutating func run() throws {
         let run = TrainingRun(arguments: self)
-        try Job.run { try run.execute(on: $0) }
+        try Job.run(job) { try run.execute(on: $0) }
     }
 }
 

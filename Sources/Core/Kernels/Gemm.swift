@@ -66,6 +66,13 @@ public enum Gemm {
         return 2 * Double(size * size * size * workers) / best / 1e9
     }
 
+    /// OpenBLAS's name for the CPU core whose kernels it chose (`openblas_get_corename`, e.g.
+    /// "Haswell"): a DYNAMIC_ARCH build picks them for the CPU it finds at load time.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// Threads OpenBLAS may use for one call.
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(count))

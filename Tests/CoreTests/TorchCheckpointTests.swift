@@ -253,5 +253,7 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertEqual(sgd.state["momentum_buffer"], momentum)
         XCTAssertEqual(state.epoch, 3)
         XCTAssertEqual(state.maxTestAccuracy, 0.5)
+        XCTAssertEqual(state.chunkSamples, BatchLayout.defaultChunkSamples,
+                       "a .pth has no clif-mpi chunk rule to keep: it resumes with the default")
     }
 }

@@ -58,6 +58,9 @@ extension TorchCheckpoint {
             metadata["batch_in_epoch"] = "0"
             metadata["epoch_sums"] = "0.0,0.0,0.0,0.0"
             metadata["args"] = arguments
+            // A .pth was not summed by clif-mpi's chunks: there is no rule to
+            // keep, so a run resumed from it takes the default chunk size.
+            metadata["chunk_samples"] = String(BatchLayout.defaultChunkSamples)
         }
         writer.metadata = metadata
         return writer.data()

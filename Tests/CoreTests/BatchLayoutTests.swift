@@ -58,6 +58,8 @@ final class BatchLayoutTests: XCTestCase {
         XCTAssertNil(BatchLayout.idleWorkersNote(batchSize: 32, chunkSamples: 1, ranks: 1, threads: 32))
         let ranks = BatchLayout.idleWorkersNote(batchSize: 16, chunkSamples: 1, ranks: 24, threads: 1)
         XCTAssertTrue(ranks?.contains("ranks 16–23 hold no sample") == true, ranks ?? "no note")
+        let one = BatchLayout.idleWorkersNote(batchSize: 2, chunkSamples: 1, ranks: 3, threads: 1)
+        XCTAssertTrue(one?.contains("rank 2 holds no sample") == true, one ?? "no note")
         let threads = BatchLayout.idleWorkersNote(batchSize: 128, chunkSamples: 1, ranks: 64, threads: 4)
         XCTAssertTrue(threads?.contains("2 of each rank's threads idle") == true, threads ?? "no note")
         let larger = BatchLayout.idleWorkersNote(batchSize: 128, chunkSamples: 8, ranks: 32, threads: 1)

@@ -93,7 +93,9 @@ extension BatchLayout {
         let chunks = (batchSize + chunkSamples - 1) / chunkSamples
         let remedy = chunkSamples > 1 ? "a smaller --chunk-samples or a larger -b" : "a larger -b"
         if ranks > chunks {
-            return "note: -b \(batchSize) makes \(chunks) chunk\(chunks == 1 ? "" : "s") of \(chunkSamples) sample\(chunkSamples == 1 ? "" : "s") for \(ranks) ranks: ranks \(chunks)–\(ranks - 1) hold no sample and only take part in the sums (\(remedy) gives them work)"
+            let idle = ranks - chunks == 1 ? "rank \(chunks) holds no sample and only takes part"
+                : "ranks \(chunks)–\(ranks - 1) hold no sample and only take part"
+            return "note: -b \(batchSize) makes \(chunks) chunk\(chunks == 1 ? "" : "s") of \(chunkSamples) sample\(chunkSamples == 1 ? "" : "s") for \(ranks) ranks: \(idle) in the sums (\(remedy) gives them work)"
         }
         let perRank = (chunks + ranks - 1) / ranks
         if threads > perRank {

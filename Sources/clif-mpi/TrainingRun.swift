@@ -133,6 +133,20 @@ struct TrainingRun {
             resumed = loaded
             say("start epoch: \(state.epoch)\(state.batchInEpoch > 0 ? " at batch \(state.batchInEpoch)" : ""), max test acc: \(state.maxTestAccuracy)")
         }
+        state.batchSize = arguments.b
+        if let resume = arguments.resume, var position = resumed {
+            let batches = BatchSource(set: data.train, batchSize: arguments.b, normalization: data.normalization,
+                                      augmentation: .none, shuffle: false, seed: 0, dropLast: options.dropLastBatch).batchCount
+            do {
+                if let note = try position.continueEpoch(batchSize: arguments.b, trainingSamples: data.train.count,
+                                                         batches: batches, checkpoint: resume) {
+                    say(note)
+                }
+                state.batchInEpoch = position.batchInEpoch
+            } catch let error as CheckpointError {
+                throw RunError(description: "-resume " + error.description)
+            }
+        }
         let chunking = BatchLayout.resolveChunkSamples(requested: arguments.chunkSamples, batchSize: arguments.b, resumed: resumed)
         options.chunkSamples = chunking.samples
         state.chunkSamples = chunking.samples

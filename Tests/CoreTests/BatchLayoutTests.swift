@@ -77,11 +77,8 @@ final class BatchLayoutTests: XCTestCase {
         state.chunkSamples = 3
         let data = Checkpoint.encode(network: network, optimizer: nil, optimizerName: "SGD", state: state)
         XCTAssertEqual(try Checkpoint.load(data, name: "new", into: network)?.chunkSamples, 3)
-        let field = Data("\"chunk_samples\":\"3\"".utf8)
-        let position = try XCTUnwrap(data.range(of: field), "no chunk_samples in the metadata")
-        for bad in ["0", "x", "-"] {
-            var damaged = data
-            damaged.replaceSubrange(position, with: Data("\"chunk_samples\":\"\(bad)\"".utf8))
+        for bad in ["0", "x", "-", "-12"] {
+            let damaged = try replacingMetadata("chunk_samples", "3", with: bad, in: data)
             XCTAssertThrowsError(try Checkpoint.load(damaged, name: "damaged.safetensors", into: network)) { error in
                 XCTAssertTrue("\(error)".contains("damaged.safetensors") && "\(error)".contains("chunk_samples"), "\(error)")
             }

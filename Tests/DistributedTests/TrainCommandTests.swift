@@ -122,5 +122,32 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(skipped.status, 0, skipped.output)
         XCTAssertTrue(skipped.output.contains("skipped a step with non-finite values (--on-nan skip) at step 2"), skipped.output)
     }
-}
 
+    /// Stopped mid-epoch at -b 16 (batch 60, sample 960) and resumed at
+    /// -b 128: the run continues at the sample position and says so (it used
+    /// to trap on the checkpoint's batch index); a checkpoint whose position
+    /// lies past a smaller split is refused with a message.
+    func testResumeWithAnotherBatchSize() throws {
+        let out = try Tool.temporaryFolder("resume-b")
+        let first = try train(["-dataset", "digits", "-model", "spiking_cnn_small", "-T", "2", "-b", "16",
+                               "-epochs", "1", "-T_max", "1", "--max-steps", "60"], outDir: out)
+        XCTAssertEqual(first.status, 0, first.output)
+        let saved = try Tool.temporaryFolder("resume-b-saved").appendingPathComponent("b16.safetensors")
+        try FileManager.default.copyItem(at: Tool.runFolder(out).appendingPathComponent("checkpoint_latest.safetensors"), to: saved)
+        let larger = try Tool.temporaryFolder("resume-b128")
+        let r = try train(["-dataset", "digits", "-model", "spiking_cnn_small", "-T", "2", "-b", "128",
+                           "-epochs", "1", "-T_max", "1", "-resume", saved.path], outDir: larger)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("continues at sample 960") && r.output.contains("batch 8 of 12"), r.output)
+        XCTAssertTrue(r.output.contains("epoch=0"), "the epoch must finish: \(r.output)")
+        // 960 samples of digits lie past the end of any smaller split: refused, not trapped.
+        var stopped = try Data(contentsOf: saved)
+        let field = try XCTUnwrap(stopped.range(of: Data("\"batch_in_epoch\":\"60\"".utf8)))
+        stopped.replaceSubrange(field, with: Data("\"batch_in_epoch\":\"99\"".utf8))
+        try stopped.write(to: saved)
+        let beyond = try train(["-dataset", "digits", "-model", "spiking_cnn_small", "-T", "2", "-b", "128",
+                                "-epochs", "1", "-T_max", "1", "-resume", saved.path], outDir: larger)
+        XCTAssertEqual(beyond.status, 1, beyond.output)
+        XCTAssertTrue(beyond.output.contains("past the end of this run's 1433 training samples"), beyond.output)
+    }
+}

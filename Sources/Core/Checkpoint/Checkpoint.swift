@@ -20,6 +20,9 @@ public struct TrainingState: Sendable, Equatable {
     /// nil in checkpoints written before it was recorded, which used
     /// `BatchLayout.legacyChunkSamples`.
     public var chunkSamples: Int?
+    /// The run's global batch size (`-b`); nil in checkpoints written before
+    /// it was recorded (`recordedBatchSize` then reads it from `arguments`).
+    public var batchSize: Int?
 
     public init(epoch: Int, globalStep: Int, maxTestAccuracy: Double, arguments: String, model: String) {
         self.epoch = epoch; self.globalStep = globalStep; self.maxTestAccuracy = maxTestAccuracy
@@ -79,6 +82,7 @@ public enum Checkpoint {
             "optimizer_scalars": scalars.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
         ]
         if let chunkSamples = state.chunkSamples { writer.metadata["chunk_samples"] = String(chunkSamples) }
+        if let batchSize = state.batchSize { writer.metadata["batch_size"] = String(batchSize) }
         return writer.data()
     }
 
@@ -147,16 +151,31 @@ public enum Checkpoint {
               let step = file.metadata["global_step"].flatMap(Int.init),
               let best = file.metadata["max_test_acc"].flatMap(Double.init)
         else { return nil }
+        // The training state steers the resumed run: a value no run can have
+        // written is refused here, naming the field, instead of trapping later.
+        func refuse(_ field: String, _ value: Any, _ expected: String) -> CheckpointError {
+            CheckpointError(description: "\(url.path): metadata \(field) is \"\(value)\", expected \(expected) (a damaged or hand-edited checkpoint)")
+        }
+        guard epoch >= 0 else { throw refuse("epoch", epoch, "a count of epochs, 0 or more") }
+        guard step >= 0 else { throw refuse("global_step", step, "a count of steps, 0 or more") }
+        guard best.isFinite, (0...1).contains(best) else { throw refuse("max_test_acc", best, "a fraction in [0, 1]") }
         var state = TrainingState(epoch: epoch, globalStep: step, maxTestAccuracy: best,
                                   arguments: file.metadata["args"] ?? "{}", model: file.metadata["model"] ?? "")
-        state.batchInEpoch = file.metadata["batch_in_epoch"].flatMap(Int.init) ?? 0
+        if let text = file.metadata["batch_in_epoch"] {
+            guard let batch = Int(text), batch >= 0 else { throw refuse("batch_in_epoch", text, "a batch index, 0 or more") }
+            state.batchInEpoch = batch
+        }
         let sums = (file.metadata["epoch_sums"] ?? "").split(separator: ",").compactMap { Double($0) }
-        if sums.count == 4 { state.epochSums = sums }
-        if let text = file.metadata["chunk_samples"] {
-            guard let chunkSamples = Int(text), chunkSamples > 0 else {
-                throw CheckpointError(description: "\(url.path): metadata chunk_samples is \"\(text)\", not a positive number of samples (a damaged or hand-edited checkpoint)")
+        if sums.count == 4 {
+            guard sums.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                throw refuse("epoch_sums", file.metadata["epoch_sums"] ?? "", "four finite sums, 0 or more")
             }
-            state.chunkSamples = chunkSamples
+            state.epochSums = sums
+        }
+        for (field, keyPath) in [("chunk_samples", \TrainingState.chunkSamples), ("batch_size", \TrainingState.batchSize)] {
+            guard let text = file.metadata[field] else { continue }
+            guard let value = Int(text), value > 0 else { throw refuse(field, text, "a positive number of samples") }
+            state[keyPath: keyPath] = value
         }
         return state
     }

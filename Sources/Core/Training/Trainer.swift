@@ -182,6 +182,9 @@ public final class Trainer {
         let sums = state.epochSums
         var lossSum = sums[0], hits = sums[1], top5 = sums[2], seen = sums[3]
         let first = state.batchInEpoch
+        guard (0...train.batchCount).contains(first) else {
+            throw TrainingError(description: "cannot continue epoch \(epoch) at batch \(first + 1): it has \(train.batchCount) batches")
+        }
         if first < train.batchCount { prefetcher.request(first) }
         for i in first..<train.batchCount {
             if stepLimitReached || agreedStop() {

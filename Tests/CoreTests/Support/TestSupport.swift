@@ -101,3 +101,16 @@ func directConvolution(_ x: Tensor, weight w: Tensor, bias: [Float]?, stride: In
     }
     return y
 }
+
+/// A safetensors file with one metadata entry's text replaced (the header
+/// length updated), as a damaged or hand-edited checkpoint would have it.
+func replacingMetadata(_ field: String, _ old: String, with new: String, in data: Data) throws -> Data {
+    let length = Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+    let header = try XCTUnwrap(String(data: data.subdata(in: 8..<(8 + length)), encoding: .utf8))
+    let entry = "\"\(field)\":\"\(old)\""
+    XCTAssertTrue(header.contains(entry), "no \(entry) in the header")
+    let edited = Data(header.replacingOccurrences(of: entry, with: "\"\(field)\":\"\(new)\"").utf8)
+    var out = Data()
+    withUnsafeBytes(of: UInt64(edited.count).littleEndian) { out.append(contentsOf: $0) }
+    return out + edited + data.subdata(in: (8 + length)..<data.count)
+}

@@ -5,6 +5,9 @@
 # Both install the Debian packages they need first (apt-get, as root).
 
 APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev iproute2
+# What the tests need beyond that: real Fashion-MNIST files for the IDX test.
+TEST_APT_PACKAGES := dataset-fashion-mnist
+SHELL := /bin/bash
 SWIFT ?= swift
 RUN_DIR ?= runs
 
@@ -13,10 +16,16 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_pml := ob1
 
-.PHONY: deps build run test unit fuzz sanitize clean
+.PHONY: deps test-deps apt-packages build run test unit fuzz sanitize clean
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+apt-packages:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -34,13 +43,15 @@ run: build
 
 # Everything CI runs: the unit tests, every parser fuzzed for FUZZ_SECONDS,
 # a test subset under ASan and TSan (about 12 minutes more than `unit`).
+# Its last lines count the unit tests and name every skipped one with its reason.
 test: unit fuzz sanitize
+	@bash tools/test-summary.sh .build/unit-tests.log
 
 # XCTest only: the suite has no Swift Testing tests, whose empty summary line
 # would otherwise end the output.
-unit: deps
+unit: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/unit-tests.log
 
 # Bounded fuzzing of every file parser, FUZZ_SECONDS per target (fuzz/README.md).
 FUZZ_SECONDS ?= 15

@@ -16,7 +16,9 @@ final class LayerFixtureTests: XCTestCase {
     }
 
     func testConvolutions() throws {
-        for (name, f) in try Fixture.all(in: "layers").filter({ $0.name.hasPrefix("conv_") }) {
+        let fixtures = try Fixture.all(in: "layers").filter { $0.name.hasPrefix("conv_") }
+        XCTAssertEqual(fixtures.count, 6, "conv fixtures (tools/make_fixtures.py writes 6): one is missing or renamed")
+        for (name, f) in fixtures {
             let x = try f.required("x"), w = try f.required("weight")
             let meta = f.metadata
             let builder = ModelBuilder(seed: 0)
@@ -85,7 +87,9 @@ final class LayerFixtureTests: XCTestCase {
     }
 
     func testPooling() throws {
-        for (name, f) in try Fixture.all(in: "layers") where name.hasPrefix("avgpool") || name.hasPrefix("adaptive7") {
+        let fixtures = try Fixture.all(in: "layers").filter { $0.name.hasPrefix("avgpool") || $0.name.hasPrefix("adaptive7") }
+        XCTAssertEqual(fixtures.count, 10, "pooling fixtures (2 avgpool + 8 adaptive7): one is missing or renamed")
+        for (name, f) in fixtures {
             let kind: AveragePool.Kind = name.hasPrefix("avgpool")
                 ? .fixed(kernel: Int(name.dropFirst("avgpool".count).prefix { $0.isNumber })!)
                 : .adaptive(output: 7)
@@ -112,7 +116,9 @@ final class LayerFixtureTests: XCTestCase {
     }
 
     func testLoss() throws {
-        for (name, f) in try Fixture.all(in: "layers") where name.hasPrefix("loss_") {
+        let fixtures = try Fixture.all(in: "layers").filter { $0.name.hasPrefix("loss_") }
+        XCTAssertEqual(fixtures.count, 4, "loss fixtures: one is missing or renamed")
+        for (name, f) in fixtures {
             let meta = f.metadata
             let t = Int(meta["T"]!)!, n = Int(meta["N"]!)!, classes = Int(meta["classes"]!)!
             let config = LossConfig(lambda: Float(meta["lambda"]!)!, lossMeans: Float(meta["loss_means"]!)!,

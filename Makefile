@@ -4,7 +4,11 @@
 #                and sanitizer passes (make unit: the XCTest suite alone)
 # Both install the Debian packages they need first (apt-get, as root).
 
-APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev iproute2
+# slurmctld, slurmd, slurm-client and munge: SlurmTests' one-node Slurm cluster
+# (tools/slurm-local.sh, which uses none of the system's Slurm or MUNGE set-up:
+# slurmctld and slurmd services stay stopped without /etc/slurm/slurm.conf).
+APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev iproute2 \
+                slurmctld slurmd slurm-client munge
 SWIFT ?= swift
 RUN_DIR ?= runs
 

@@ -10,14 +10,15 @@
 #
 # The node is this machine under its short host name, with the CPUs
 # `slurmd -C` finds, in one partition `local`. Nothing outside DIR is written
-# or read: /etc/slurm and /etc/munge stay as they are, the daemons listen on
-# 127.0.0.1 at ports SLURM_LOCAL_PORT and +1 (default: the first free pair from
-# 16817 on, away from the usual 6817/6818 of a real Slurm, so several clusters
-# can run side by side), and munged on a socket in DIR. No cgroups: processes
-# are tracked by parent PID (proctrack/linuxproc) and bound with task/affinity,
-# so it also runs in containers. A requeued job may start again after 10 s
-# (Slurm's default is 120). Needs root and Debian's slurmctld, slurmd,
-# slurm-client and munge.
+# or read but a lock file in /run: /etc/slurm and /etc/munge stay as they are,
+# the daemons listen on 127.0.0.1 at ports SLURM_LOCAL_PORT and +1 (default:
+# the first free pair from 16817 on, away from the usual 6817/6818 of a real
+# Slurm, so several clusters can run side by side), and munged on a socket in
+# DIR. No cgroups: processes are tracked by parent PID (proctrack/linuxproc)
+# and bound with task/affinity, so it also runs in containers. A requeued job
+# may start again after 10 s (Slurm's default is 120) and is scheduled within
+# 2 s of that. Needs root and Debian's slurmctld, slurmd, slurm-client and
+# munge.
 set -Eeuo pipefail
 
 readonly LOCK=/run/clif-slurm-local.lock
@@ -110,6 +111,8 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 ReturnToService=2
+# Schedule every 2 s, not 60: a requeued job starts soon after it may.
+SchedulerParameters=sched_interval=2
 SlurmdTimeout=60
 KillWait=10
 InactiveLimit=0
@@ -122,23 +125,38 @@ EOF
     chmod 400 "$dir/munge/munge.key"
 }
 
+# Runs a daemon with none of this script's descriptors: only /dev/null and
+# LOG. A caller that reads our output to its end, or waits until every holder
+# of a descriptor it passed has gone (as Foundation's Process does), must not
+# wait for the daemons too.
+start_daemon() {
+    local log=$1 fd
+    shift
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            (( fd > 2 )) && { eval "exec $fd>&-"; } 2>/dev/null
+        done
+        exec "$@" </dev/null >>"$log" 2>&1
+    )
+}
+
 up() {
     local dir=$1
     [[ -e $dir/slurm.conf ]] && die "$dir already holds a cluster; stop it first with: $0 down $dir"
     local port
     port=$(choose_port)
     write_config "$dir" "$port"
-    # The daemons must not inherit the lock (fd 9), or it would stay held.
     say "munged (socket $dir/munge/munge.socket)"
-    munged 9>&- --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
-        --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \
-        --seed-file="$dir/munge/munged.seed" \
+    start_daemon "$dir/log/munged.log" munged --force --key-file="$dir/munge/munge.key" \
+        --socket="$dir/munge/munge.socket" --pid-file="$dir/munge/munged.pid" \
+        --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed" \
         || die "munged did not start; its log: $(tail -5 "$dir/log/munged.log" 2>/dev/null)"
     say "slurmctld on 127.0.0.1:$port"
-    slurmctld 9>&- -f "$dir/slurm.conf" -i \
+    start_daemon "$dir/log/slurmctld.log" slurmctld -f "$dir/slurm.conf" -i \
         || die "slurmctld did not start; its log: $(tail -5 "$dir/log/slurmctld.log" 2>/dev/null)"
     say "slurmd for node $(hostname -s)"
-    slurmd 9>&- -f "$dir/slurm.conf" \
+    start_daemon "$dir/log/slurmd.log" slurmd -f "$dir/slurm.conf" \
         || die "slurmd did not start; its log: $(tail -5 "$dir/log/slurmd.log" 2>/dev/null)"
     export SLURM_CONF=$dir/slurm.conf
     local waited=0 state=""

@@ -111,6 +111,9 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 ReturnToService=2
+# Job ids of their own: two clusters on one machine would otherwise both run a
+# job 1, and slurmstepd's PMIx folders (/tmp/spmix_appdir_<uid>_<job>.<step>) collide.
+FirstJobId=$(( (port / 2 % 60 + 1) * 1000000 ))
 # Schedule every 2 s, not 60: a requeued job starts soon after it may.
 SchedulerParameters=sched_interval=2
 SlurmdTimeout=60
@@ -198,13 +201,17 @@ down() {
     stop_daemon slurmd "$dir/slurmd.pid"
     stop_daemon slurmctld "$dir/slurmctld.pid"
     stop_daemon munged "$dir/munge/munged.pid"
-    # slurmstepd of a job that outlived slurmd: only ours carry DIR's config.
-    local pid
+    # A slurmstepd that outlived slurmd (a job step still ending): ours keep
+    # DIR's slurmd.log open.
+    local pid fd
     for pid in $(pgrep -x slurmstepd || true); do
-        if grep -qF "$dir" "/proc/$pid/environ" 2>/dev/null \
-            || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir"; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
+        for fd in /proc/"$pid"/fd/*; do
+            if [[ $(readlink "$fd" 2>/dev/null) == "$dir"/* ]]; then
+                say "stopping slurmstepd (pid $pid)"
+                kill -KILL "$pid" 2>/dev/null || true
+                break
+            fi
+        done
     done
     rm -rf "$dir"
 }

@@ -174,21 +174,29 @@ $(tail -5 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" 2>/dev/null)"
     say "node $(hostname -s) idle; use it with: export SLURM_CONF=$dir/slurm.conf"
 }
 
-# Stops the daemon whose PID file is FILE: TERM, then KILL after 10 s.
-stop_daemon() {
-    local name=$1 file=$2 pid waited=0
-    [[ -s $file ]] || return 0
-    pid=$(<"$file")
-    if kill -0 "$pid" 2>/dev/null; then
-        say "stopping $name (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null && (( waited < 20 )); do
-            sleep 0.5
-            waited=$((waited + 1))
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$file"
+# Stops the daemons whose PID files are given, together: TERM, then KILL
+# after 10 s.
+stop_daemons() {
+    local file pid pids=() waited=0
+    for file; do
+        [[ -s $file ]] || continue
+        pid=$(<"$file")
+        if kill -0 "$pid" 2>/dev/null; then
+            say "stopping $(basename "$file" .pid) (pid $pid)"
+            kill -TERM "$pid" 2>/dev/null || true
+            pids+=("$pid")
+        fi
+        rm -f "$file"
+    done
+    while (( waited < 100 )); do
+        local alive=()
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+        pids=("${alive[@]}")
+        (( ${#pids[@]} > 0 )) || return 0
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 
 down() {
@@ -198,9 +206,9 @@ down() {
     if [[ -e $dir/slurm.conf && -s $dir/slurmctld.pid ]]; then
         SLURM_CONF=$dir/slurm.conf scancel --full --quiet --user=root 2>/dev/null || true
     fi
-    stop_daemon slurmd "$dir/slurmd.pid"
-    stop_daemon slurmctld "$dir/slurmctld.pid"
-    stop_daemon munged "$dir/munge/munged.pid"
+    # MUNGE last: the Slurm daemons sign their last messages with it.
+    stop_daemons "$dir/slurmd.pid" "$dir/slurmctld.pid"
+    stop_daemons "$dir/munge/munged.pid"
     # A slurmstepd that outlived slurmd (a job step still ending): ours keep
     # DIR's slurmd.log open.
     local pid fd

@@ -11,9 +11,9 @@ import XCTest
 /// a job cancelled with scancel must stay cancelled. Needs root, Slurm, MUNGE
 /// and Open MPI (`make deps` installs them); skipped otherwise.
 final class SlurmTests: XCTestCase {
-    // Generous: other jobs may share the machine. Measured with a load of 8 on
-    // 2 cores: 14 s, 55 s and 16 s (85 s in all; most of the second is the
-    // 10 s a requeued job waits, twice).
+    // Generous: other jobs may share the machine. Measured with a load of 3–8
+    // on 2 cores: 11–14 s, 46–55 s and 14–16 s (71–85 s in all; much of the
+    // second is the 10 s a requeued job waits, twice).
     static let submitBudget: TimeInterval = 120
     static let requeueBudget: TimeInterval = 240
     static let cancelBudget: TimeInterval = 90

@@ -5,8 +5,12 @@
 # Both install the Debian packages they need first (apt-get, as root).
 
 APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev iproute2
-# What the tests need beyond that: real Fashion-MNIST files for the IDX test.
-TEST_APT_PACKAGES := dataset-fashion-mnist
+# What the tests need beyond that: real Fashion-MNIST files for the IDX test;
+# slurmctld, slurmd, slurm-client and munge for SlurmTests' one-node Slurm
+# cluster (tools/slurm-local.sh, which uses none of the system's Slurm or MUNGE
+# set-up: the slurmctld and slurmd services stay stopped without
+# /etc/slurm/slurm.conf).
+TEST_APT_PACKAGES := dataset-fashion-mnist slurmctld slurmd slurm-client munge
 SHELL := /bin/bash
 SWIFT ?= swift
 RUN_DIR ?= runs

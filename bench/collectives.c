@@ -23,6 +23,12 @@
  * and prints one CSV line: label,replay,ranks,bytes (all lines),collectives,reps,median_us,…
  * (--reps repetitions of the whole step, after one untimed).
  *
+ * --accumulate COUNT times, on one rank, what clif-mpi's MPI reducer does on the main thread
+ * for each reduction chunk before a gradient sum: the largest-magnitude scan of COUNT fp32
+ * partials and their conversion to 64-bit fixed point added into an Int64 accumulator (a C
+ * replica of ExactSum.exponent + ExactSum.accumulate); prints
+ *   label,accumulate,1,bytes,COUNT,reps,median_us,q25_us,min_us,max_us,GBps (fp32 bytes read)
+ *
  * "bytes" is the size of the whole vector every rank ends with: for the
  * reduce-scatter each rank receives bytes/P, for the allgathers each rank
  * sends bytes/P (element counts rounded down to a multiple of P, at least P).
@@ -36,6 +42,7 @@
  * (bytes moved per rank ÷ median time) for reference.
  */
 #include <mpi.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +104,26 @@ static void uneven_counts(size_t count, int ranks, int *counts, int *offsets) {
 }
 
 struct line { char op[16]; size_t count; };
+
+/* ExactSum.exponent + ExactSum.accumulate of one chunk's partials, in C. */
+static void accumulate_chunk(const float *partials, size_t count, int64_t *fixed) {
+    float top = 0;
+    for (size_t i = 0; i < count; i++) {
+        float m = partials[i] < 0 ? -partials[i] : partials[i];
+        if (m > top) top = m;
+    }
+    int exponent = 0;
+    frexpf(top, &exponent);
+    double scale = ldexp(1.0, 62 - 20 - exponent), magic = 6755399441055744.0;
+    int64_t magic_bits;
+    memcpy(&magic_bits, &magic, 8);
+    for (size_t i = 0; i < count; i++) {
+        double x = (double)partials[i] * scale + magic;
+        int64_t bits;
+        memcpy(&bits, &x, 8);
+        fixed[i] += bits - magic_bits;
+    }
+}
 
 /* The whole schedule once; returns nothing, leaves no request in flight. */
 static void replay(const struct line *lines, int n, void *send, void *receive, MPI_Request *requests,
@@ -160,6 +187,7 @@ int main(int argc, char **argv) {
     double factor = 4, budget = 0.25;
     int most_reps = 50;
     const char *ops = NULL, *label = "", *replay_file = NULL;
+    size_t accumulate_count = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--min")) smallest = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--max")) largest = strtoull(argv[i + 1], NULL, 10);
@@ -169,6 +197,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--ops")) ops = argv[i + 1];
         else if (!strcmp(argv[i], "--label")) label = argv[i + 1];
         else if (!strcmp(argv[i], "--replay")) replay_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--accumulate")) accumulate_count = strtoull(argv[i + 1], NULL, 10);
         else {
             if (rank == 0) fprintf(stderr, "collectives: unknown option %s (see the comment at the top of collectives.c)\n", argv[i]);
             MPI_Abort(MPI_COMM_WORLD, 2);
@@ -177,6 +206,34 @@ int main(int argc, char **argv) {
     if (smallest < 4 || largest < smallest || factor <= 1 || most_reps < 5) {
         if (rank == 0) fprintf(stderr, "collectives: need 4 <= --min <= --max, --factor > 1, --reps >= 5\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    if (accumulate_count > 0) {
+        float *partials = malloc(accumulate_count * sizeof(float));
+        int64_t *fixed = calloc(accumulate_count, sizeof(int64_t));
+        double *times = malloc(sizeof(double) * (size_t)most_reps);
+        if (!partials || !fixed || !times) {
+            fprintf(stderr, "collectives: cannot allocate %zu partials\n", accumulate_count);
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        for (size_t i = 0; i < accumulate_count; i++) partials[i] = (float)((int)(i % 2001) - 1000) * 1e-3f;
+        accumulate_chunk(partials, accumulate_count, fixed);
+        for (int r = 0; r < most_reps; r++) {
+            double start = MPI_Wtime();
+            accumulate_chunk(partials, accumulate_count, fixed);
+            times[r] = MPI_Wtime() - start;
+        }
+        if (rank == 0) {
+            qsort(times, (size_t)most_reps, sizeof(double), compare_doubles);
+            int n = most_reps;
+            double median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+            printf("label,op,ranks,bytes,elements,reps,median_us,q25_us,min_us,max_us,ring_GBps\n");
+            printf("%s,accumulate,1,%zu,%zu,%d,%.2f,%.2f,%.2f,%.2f,%.3f\n", label, accumulate_count * 4,
+                   accumulate_count, n, median * 1e6, times[n / 4] * 1e6, times[0] * 1e6, times[n - 1] * 1e6,
+                   (double)accumulate_count * 4 / median / 1e9);
+        }
+        free(partials); free(fixed); free(times);
+        MPI_Finalize();
+        return 0;
     }
     if (replay_file) {
         int lines_read = 0, capacity_lines = 4096;

@@ -114,6 +114,12 @@ net_shape() {
   done
 }
 
+# Open MPI yields the core when idle only if told so (or if it sees oversubscription): with it
+# on, every TCP collective waits for a scheduler tick here (4-8 ms at P = 2), so P <= 2 (a core
+# per rank) runs without it; above 2 ranks share 2 cores, and without it a busy-polling rank
+# keeps the core from the rank it waits for (tens of ms), so it is on.
+yield_flag() { if [ "$1" -le 2 ]; then echo 0; else echo 1; fi; }
+
 # mpirun over the namespace hosts: P ranks, spread round-robin over min(P, 4) hosts.
 net_mpirun() {
   local p=$1; shift
@@ -121,7 +127,7 @@ net_mpirun() {
   : >"$OUT/net/hostfile"
   for k in $(seq 1 $hosts); do echo "$SUBNET.$k slots=$(( (p + hosts - 1) / hosts ))" >>"$OUT/net/hostfile"; done
   timeout 600 ip netns exec $HEAD mpirun --allow-run-as-root --hostfile "$OUT/net/hostfile" -np "$p" \
-    --map-by node --bind-to none --oversubscribe \
+    --map-by node --bind-to none --mca mpi_yield_when_idle "$(yield_flag "$p")" \
     --mca plm_rsh_agent "$OUT/net/agent.sh" --mca plm_rsh_no_tree_spawn 1 \
     --mca pml ob1 --mca btl tcp,self \
     --mca btl_tcp_if_include $SUBNET.0/24 --mca oob_tcp_if_include $SUBNET.0/24 "$@"
@@ -129,51 +135,61 @@ net_mpirun() {
 shm_mpirun() {
   local p=$1; shift
   if [ "$p" = 1 ]; then timeout 600 "$@"; return; fi
-  timeout 600 mpirun -np "$p" --oversubscribe --bind-to none --mca btl vader,self "$@"
+  local over=(); [ "$p" -gt 2 ] && over=(--oversubscribe)
+  timeout 600 mpirun -np "$p" "${over[@]}" --bind-to none --mca mpi_yield_when_idle "$(yield_flag "$p")" \
+    --mca btl vader,self "$@"
 }
 
 # ---------------------------------------------------------------- 1. collectives
 header="label,op,ranks,bytes,elements,reps,median_us,q25_us,min_us,max_us,ring_GBps,load"
 echo "$header" >"$OUT/collectives.csv"
 echo "$header" >"$OUT/replay.csv"
-append() {  # file, log: the CSV lines of a collectives run with the load beside them
+append() {  # file, log, label: the CSV lines of a collectives run with the load beside them
   local l; l=$(load)
-  grep -v '^label,' "$2" | grep ',' | sed "s|\$|,$l|" >>"$1"
+  grep -F "$3," "$2" | grep -v '^label,' | grep "^$3," | sed "s|\$|,$l|" >>"$1"
 }
-if [ $QUICK = 1 ]; then sizes=(--max 4194304 --factor 8 --budget 0.1); ranks=(2 4); rates=(25gbit)
-else sizes=(--max 67108864 --factor 4 --budget 0.15); ranks=(2 4 8); rates=(10gbit 25gbit); fi
+# Shaped rates this machine's TCP can carry (it reaches about 1.5 GB/s unshaped, so 25 Gbit/s
+# would not bind): 1 Gbit/s binds everywhere, 10 Gbit/s near the top.
+if [ $QUICK = 1 ]; then sizes=(--max 4194304 --factor 8 --budget 0.1); ranks=(2 4); rates=(1gbit)
+else sizes=(--max 67108864 --factor 4 --budget 0.1); ranks=(2 4 8); rates=(1gbit 10gbit); fi
 collectives() {  # transport label, P, launcher
   local label=$1 p=$2 launcher=$3 log="$OUT/logs/coll-$1-$2.txt"
   say "collectives: $label, P=$p"
-  if $launcher "$p" "$coll" "${sizes[@]}" --label "$label" >"$log" 2>&1; then append "$OUT/collectives.csv" "$log"
+  if $launcher "$p" "$coll" "${sizes[@]}" --label "$label" >"$log" 2>&1; then append "$OUT/collectives.csv" "$log" "$label"
   else say "collectives $label P=$p failed (see $log)"; fi
 }
 for p in "${ranks[@]}"; do collectives shm "$p" shm_mpirun; done
 have_net=0
 if net_up; then have_net=1; else say "no namespace hosts (needs root, ip and tc): TCP rows skipped"; fi
 if [ $have_net = 1 ]; then
-  for p in "${ranks[@]}"; do [ "$p" -le 4 ] && collectives tcp "$p" net_mpirun; done
+  for p in "${ranks[@]}"; do collectives tcp "$p" net_mpirun; done
   for rate in "${rates[@]}"; do
     net_shape "$rate" || { say "tc tbf failed: shaped rows skipped"; break; }
-    for p in "${ranks[@]}"; do collectives "tcp-${rate%bit}" "$p" net_mpirun; done
+    for p in 2 4; do collectives "tcp-${rate%bit}" "$p" net_mpirun; done
   done
   net_shape none
 fi
 
 # ---------------------------------------------------------------- 2. compute per work unit
-echo "model,input,T,b,chunk,threads,samples_per_s,step_s,load" >"$OUT/units.csv"
+echo "model,input,T,b,chunk,threads,samples_per_s,step_s,cpu_step_s,load" >"$OUT/units.csv"
 unit() {  # model input T b chunk threads steps
   local log="$OUT/logs/unit-$1-$4-$5-$6.txt" l
   say "unit: $1 $2 T=$3 b=$4 chunk=$5 threads=$6"
   l=$(load)
   if "$bin" bench --model "$1" --input "$2" -T "$3" -b "$4" --chunk-samples "$5" --threads "$6" \
        --steps "$7" --warmup 1 >"$log" 2>&1; then
-    local sps step
+    local sps step cpu
     sps=$(sed -n 's/^samples\/s: \([0-9.]*\).*/\1/p' "$log"); step=$(sed -n 's/.*step: \([0-9.]*\) s.*/\1/p' "$log")
-    echo "$1,$2,$3,$4,$5,$6,$sps,$step,$l" >>"$OUT/units.csv"
+    cpu=$(sed -n 's/^ *rank *0 .* CPU *\([0-9.]*\) s$/\1/p' "$log")
+    echo "$1,$2,$3,$4,$5,$6,$sps,$step,$(awk -v c="$cpu" -v n="$7" 'BEGIN { printf "%.4f", c / n }'),$l" >>"$OUT/units.csv"
   else say "unit run failed (see $log)"; fi
 }
 R18="spiking_resnet18 3x32x32 6"; VGG="spiking_vgg11_bn 2x48x48 10"; CNN="spiking_cnn_small 1x28x28 4"
+say "fixed-point accumulation of one chunk's partials (C replica), ResNet-18 and VGG-11 sizes"
+for count in 11169098 9470794 50186; do
+  "$coll" --accumulate $count --reps 9 --label accumulate >"$OUT/logs/accumulate-$count.txt" 2>&1 \
+    && append "$OUT/collectives.csv" "$OUT/logs/accumulate-$count.txt" accumulate
+done
 if [ $QUICK = 1 ]; then
   unit $R18 1 1 1 3; unit $R18 4 4 1 2; unit $R18 4 1 1 2; unit $CNN 64 1 1 3; unit $VGG 2 2 1 2
 else
@@ -195,7 +211,7 @@ replay() {  # transport label, P, launcher, model, scheme
   local log="$OUT/logs/replay-$1-$2-$4-$5.txt"
   say "replay: $4 $5 scheme, $1, P=$2"
   if $3 "$2" "$coll" --replay "$OUT/logs/schedule-$4-$5.txt" --reps "$6" --label "$1:$4:$5" >"$log" 2>&1; then
-    append "$OUT/replay.csv" "$log"
+    append "$OUT/replay.csv" "$log" "$1:$4:$5"
   else say "replay failed (see $log)"; fi
 }
 replay_ranks=("${ranks[@]}")
@@ -205,12 +221,14 @@ for p in "${replay_ranks[@]}"; do
   replay shm "$p" shm_mpirun spiking_resnet18 bucketed 7
 done
 if [ $have_net = 1 ]; then
-  net_shape 25gbit
   for p in 2 4; do
-    replay tcp-25g "$p" net_mpirun spiking_cnn_small current 21
-    replay tcp-25g "$p" net_mpirun spiking_resnet18 current 5
-    replay tcp-25g "$p" net_mpirun spiking_resnet18 bucketed 5
+    replay tcp "$p" net_mpirun spiking_cnn_small current 21
+    replay tcp "$p" net_mpirun spiking_resnet18 current 5
+    replay tcp "$p" net_mpirun spiking_resnet18 bucketed 5
   done
+  net_shape 1gbit
+  replay tcp-1g 2 net_mpirun spiking_resnet18 current 3
+  replay tcp-1g 2 net_mpirun spiking_resnet18 bucketed 3
   net_shape none
 fi
 
@@ -232,12 +250,10 @@ job() {  # transport P launcher model input T b steps
 }
 if [ $QUICK = 1 ]; then job_ranks=(1 2 4); else job_ranks=(1 2 4 8); fi
 for p in "${job_ranks[@]}"; do job shm "$p" shm_mpirun $CNN 64 8; done
-for p in "${job_ranks[@]}"; do job shm "$p" shm_mpirun $R18 8 3; done
+for p in "${job_ranks[@]}"; do job shm "$p" shm_mpirun $R18 8 2; done
 if [ $have_net = 1 ]; then
-  net_shape 25gbit
-  for p in 2 4; do job tcp-25g "$p" net_mpirun $CNN 64 8; done
-  [ $QUICK = 1 ] || for p in 2 4; do job tcp-25g "$p" net_mpirun $R18 8 3; done
-  net_shape none
+  for p in 2 4; do job tcp "$p" net_mpirun $CNN 64 8; done
+  [ $QUICK = 1 ] || for p in 2 4; do job tcp "$p" net_mpirun $R18 8 2; done
 fi
 net_down
 

@@ -224,26 +224,85 @@ def solve(matrix, vector):
     return [a[i][n] / a[i][i] if abs(a[i][i]) > 1e-300 else 0.0 for i in range(n)]
 
 
-def fit_transport(name, points, cores=2, oversubscription=True):
-    """Least squares on relative error of the median times: alpha, beta, gamma (and sigma),
-    each point taking the algorithm the current parameters find cheaper (a few rounds)."""
+def least_squares(rows):
+    """Non-negative least squares on relative error, by clamping: rows are (features, seconds)."""
+    k = len(rows[0][0])
+    active = list(range(k))
+    x = [0.0] * k
+    for _ in range(k):
+        a = [[f[i] / t for i in active] for f, t in rows]
+        ata = [[sum(r[i] * r[j] for r in a) for j in range(len(active))] for i in range(len(active))]
+        atb = [sum(r[i] for r in a) for i in range(len(active))]
+        sol = solve(ata, atb)
+        x = [0.0] * k
+        for i, v in zip(active, sol):
+            x[i] = v
+        negative = [i for i in active if x[i] < 0]
+        if not negative:
+            break
+        active = [i for i in active if i not in negative]
+        if not active:
+            break
+    return [max(v, 0.0) for v in x]
+
+
+def fit_transport(name, points, cores=2):
+    """alpha, beta, gamma from the points with a core per rank (P <= cores), least squares on
+    relative error, each point taking the algorithm the current parameters find cheaper; then
+    sigma alone from the oversubscribed points (P > cores), with alpha, beta, gamma kept."""
     t = Transport(name, 20e-6, 1e-9, 0.0, 0.0, cores)
+    domain = [q for q in points if q[2] <= cores]
     for _ in range(8):
-        rows, rhs = [], []
-        for op, n, p, seconds in points:
-            options = t.terms(op, n, p)
-            r, w, g = min(options, key=lambda o: o[0] * t.round_cost(p) + o[1] * t.beta + o[2] * t.gamma)
-            over = r * max(0.0, p / cores - 1)
-            feature = [r, w, g] + ([over] if oversubscription else [])
-            rows.append([x / seconds for x in feature]); rhs.append(1.0)
-        k = len(rows[0])
-        ata = [[sum(row[i] * row[j] for row in rows) for j in range(k)] for i in range(k)]
-        atb = [sum(row[i] * b for row, b in zip(rows, rhs)) for i in range(k)]
-        x = solve(ata, atb)
-        # Negative parameters have no meaning: clamp and refit without them.
-        x = [max(v, 0.0) for v in x]
-        t = Transport(name, x[0], x[1], x[2], x[3] if oversubscription else 0.0, cores)
+        rows = []
+        for op, n, p, seconds in domain:
+            r, w, g = min(t.terms(op, n, p), key=lambda o: o[0] * t.round_cost(p) + o[1] * t.beta + o[2] * t.gamma)
+            rows.append(([r, w, g], seconds))
+        if not rows:
+            break
+        a, b, g = least_squares(rows)
+        t = Transport(name, a, b, g, 0.0, cores)
+    over = [q for q in points if q[2] > cores]
+    if over:
+        # sigma: minimise the median relative error over a grid (one parameter; medians resist outliers).
+        best = None
+        for k in range(0, 400):
+            sigma = 1e-7 * 1.05 ** k
+            trial = Transport(name, t.alpha, t.beta, t.gamma, sigma, cores)
+            err = statistics.median(abs(math.log(trial.time(op, n, p) / s)) for op, n, p, s in over)
+            if best is None or err < best[0]:
+                best = (err, sigma)
+        t = Transport(name, t.alpha, t.beta, t.gamma, best[1], cores)
     return t
+
+
+OP_OF = {'max_i32': 'allreduce_max_i32', 'sum_i64': 'allreduce_sum_i64', 'isum_i64': 'iallreduce_sum_i64',
+         'rs_i64': 'reduce_scatter_i64', 'ag_f32': 'allgather_f32'}
+
+
+class TransportSet:
+    """One transport's fits, one per collective (Open MPI picks other algorithms, buffers and
+    code paths per collective, so one alpha and beta do not serve all of them)."""
+    def __init__(self, name, fits):
+        self.name, self.fits = name, fits
+
+    def fit_for(self, op):
+        op = OP_OF.get(op, op)
+        if op in self.fits:
+            return self.fits[op]
+        fallback = 'allreduce_sum_i64' if 'allreduce' in op or op.startswith('reduce') else 'allgather_f32'
+        return self.fits.get(fallback) or next(iter(self.fits.values()))
+
+    def time(self, op, n, p):
+        if p <= 1 or op == 'wait':
+            return 0.0
+        return self.fit_for(op).time(OP_OF.get(op, op), n, p)
+
+
+def fit_transport_set(name, points):
+    by_op = {}
+    for q in points:
+        by_op.setdefault(q[0], []).append(q)
+    return TransportSet(name, {op: fit_transport(f'{name}/{op}', pts) for op, pts in by_op.items()})
 
 
 # ----------------------------------------------------------------------------- reading the measurements
@@ -267,26 +326,46 @@ def loads(rows):
 # ----------------------------------------------------------------------------- compute model
 
 class Compute:
-    """Per-step compute of one rank from the unit runs: fixed f, per sample c, per chunk r."""
-    def __init__(self, f, c, r, two_core_efficiency, macs_per_sample):
-        self.f, self.c, self.r, self.e2, self.macs = f, c, r, two_core_efficiency, macs_per_sample
+    """One rank's compute per step: f fixed (optimiser, per-step layout work), c per sample in
+    chunks of one (the part threads share), r per chunk of serial fixed-point accumulation on the
+    rank's main thread (MPI reducer), e2 the speed of two busy cores against one."""
+    def __init__(self, f, c, r, e2=1.0, macs=1.0, params=1):
+        self.f, self.c, self.r, self.e2, self.macs, self.params = f, c, r, e2, macs, params
 
-    def scaled(self, macs_per_sample, params_ratio):
-        k = macs_per_sample / self.macs
-        return Compute(self.f * params_ratio, self.c * k, self.r * params_ratio, self.e2, macs_per_sample)
+    def scaled(self, macs, params):
+        k, q = macs / self.macs, params / self.params
+        return Compute(self.f * q, self.c * k, self.r * q, self.e2, macs, params)
 
-    def rank_seconds(self, samples, threads, core_efficiency):
+    def rank_seconds(self, samples, threads, core_efficiency, serial_chunks=True):
+        """Busiest rank: its samples in chunks of one over `threads`; the chunks' accumulation serial."""
         if samples <= 0:
             return self.f
         return self.f + math.ceil(samples / threads) * self.c / core_efficiency + samples * self.r
 
+    def one_worker(self, samples):
+        """One process, one thread (LocalReducer: the accumulation is the same work)."""
+        return self.f + samples * (self.c + self.r)
 
-def fit_compute(units, model, macs):
-    rows = [u for u in units if u['model'] == model and int(u['threads']) == 1 and u['step_s']]
+
+def accumulate_seconds(rows, params):
+    """Serial accumulation of one chunk of `params` partials, from the C replica's timings
+    (scaled by size from the nearest measured count)."""
+    points = [(int(r['elements']), float(r['median_us']) * 1e-6, float(r['q25_us']) * 1e-6) for r in rows
+              if r['op'] == 'accumulate']
+    if not points:
+        return None
+    n, median, _ = min(points, key=lambda q: abs(math.log(q[0] / params)))
+    return median * params / n
+
+
+def fit_compute(units, model, macs, params, accumulate, column):
+    """f and c from one-chunk runs (t = f + b*c_b), c in chunks of one from the -b B chunk-1 run,
+    minus the serial accumulation r (measured by the C replica)."""
+    rows = [u for u in units if u['model'] == model and int(u['threads']) == 1 and u.get(column)]
     whole = {}
     for u in rows:
         if u['b'] == u['chunk']:
-            whole.setdefault(int(u['b']), []).append(float(u['step_s']))
+            whole.setdefault(int(u['b']), []).append(float(u[column]))
     if not whole:
         return None, {}
     points = sorted((b, statistics.median(v)) for b, v in whole.items())
@@ -294,57 +373,79 @@ def fit_compute(units, model, macs):
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         mx, my = statistics.mean(xs), statistics.mean(ys)
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-        f = max(0.0, my - slope * mx)
-        c = slope
+        f, c_whole = max(0.0, my - slope * mx), slope
     else:
-        f, c = 0.0, points[0][1] / points[0][0]
-    # Chunks of one sample: the extra time over one chunk of b is per-chunk work (r).
-    r = 0.0
-    b1 = [u for u in rows if int(u['chunk']) == 1 and int(u['b']) > 1]
-    if b1:
-        b = int(b1[0]['b'])
-        one_chunk = dict(points).get(b, f + c * b)
-        r = max(0.0, (statistics.median(float(u['step_s']) for u in b1) - one_chunk) / (b - 1))
-    # Two threads on the two cores against one.
+        f, c_whole = 0.0, points[0][1] / points[0][0]
+    ones = [u for u in rows if int(u['chunk']) == 1 and int(u['b']) > 1]
+    per_sample = c_whole
+    if ones:
+        b = int(ones[0]['b'])
+        per_sample = (statistics.median(float(u[column]) for u in ones if int(u['b']) == b) - f) / b
+    r = accumulate if accumulate is not None else 0.0
     e2 = 1.0
     two = [u for u in units if u['model'] == model and int(u['threads']) == 2 and int(u['chunk']) == 1]
-    if two and b1:
-        b = int(two[0]['b'])
-        one = [float(u['samples_per_s']) for u in b1 if int(u['b']) == b]
-        if one:
-            e2 = float(two[0]['samples_per_s']) / (2 * statistics.median(one))
-    return Compute(f, c - 0 * r, r, e2, macs), dict(points)
+    if two and ones:
+        same = [float(u['samples_per_s']) for u in ones if u['b'] == two[0]['b']]
+        if same:
+            e2 = float(two[0]['samples_per_s']) / (2 * statistics.median(same))
+    comp = Compute(f, max(per_sample - r, 0.0), r, e2, macs, params)
+    comp.c_whole = c_whole
+    return comp, dict(points)
 
 
 # ----------------------------------------------------------------------------- step model
 
-def step_seconds(layers, T, compute, transport, nodes, threads, global_batch, scheme, overlap, core_efficiency,
-                 bucket_bytes, train_extras=True, ranks_per_node=1, intra=None):
-    """Step time of `nodes` ranks (one per node) with `threads` workers each, and its parts."""
-    p = nodes * ranks_per_node
-    per_rank = global_batch / p
-    busiest = math.ceil(per_rank) if global_batch >= p else 1
-    comp = compute.rank_seconds(busiest, threads, core_efficiency)
-    backward = 2.0 / 3.0 * comp
+class TwoLevel:
+    """Flat collectives over nodes x ranks-per-node ranks: recursive-doubling rounds split into
+    log2(ranks per node) shared-memory rounds and log2(nodes) network rounds; ring rounds all
+    at the network's cost; bytes at the network's rate (one node: shared memory alone)."""
+    def __init__(self, net, shm, per_node):
+        self.net, self.shm, self.per_node = net, shm, per_node
+
+    def time(self, op, n, p):
+        if p <= 1 or op == 'wait':
+            return 0.0
+        net, shm = self.net.fit_for(op), self.shm.fit_for(op)
+        nodes = max(1, p // self.per_node)
+        L = log2ceil(p)
+        intra = min(log2ceil(self.per_node), L)
+        best = float('inf')
+        for r, w, g in net.terms(OP_OF.get(op, op), n, p):
+            if nodes == 1:
+                cost = r * shm.alpha + w * shm.beta + g * shm.gamma
+            else:
+                rounds = (intra * shm.alpha + (L - intra) * net.alpha) if r == L else r * net.alpha
+                cost = rounds + w * net.beta + g * net.gamma
+            best = min(best, cost)
+        return best
+
+
+def step_seconds(layers, T, comp, transport, nodes, cores, batch, scheme, overlap, core_efficiency,
+                 bucket_bytes, layout='hybrid', shm=None, train_extras=True):
+    """(seconds, parts) of one step. layout 'hybrid': one rank per node with `cores` threads;
+    'flat': one single-thread rank per core."""
+    if layout == 'hybrid':
+        p, threads, net = nodes, cores, transport
+    else:
+        p, threads = nodes * cores, 1
+        net = TwoLevel(transport, shm, cores)
+    busiest = math.ceil(batch / p)
+    compute = comp.rank_seconds(busiest, threads, core_efficiency)
+    if p == 1:   # one process: LocalReducer spreads the accumulation over the threads
+        compute = comp.f + math.ceil(busiest / threads) * (comp.c + comp.r) / core_efficiency
+    if layout == 'flat':
+        compute = comp.f / core_efficiency + busiest * (comp.c / core_efficiency + comp.r)
     blocking = gradient = 0.0
     for op, n, phase in step_collectives(layers, T, scheme, bucket_bytes, train_extras):
-        seconds = transport.time(op, n * ELEMENT[op], p)
+        seconds = net.time(op, n * ELEMENT[op], p)
         if phase.startswith('gradient') and op in ('isum_i64', 'rs_i64', 'ag_f32'):
             gradient += seconds
         else:
             blocking += seconds
+    backward = 2.0 / 3.0 * (compute - comp.f)
     exposed = gradient - overlap * min(gradient, backward)
-    return comp + blocking + exposed, dict(compute=comp, blocking=blocking, gradient=gradient, exposed=exposed)
-
-
-def network_transport(fitted, args):
-    """A real cluster network from the TCP fit here: the measured per-round software latency plus
-    the wire latency, and the link rate at the efficiency TCP reached against tbf here."""
-    base = fitted.get('tcp') or next(iter(fitted.values()))
-    efficiency = args.link_efficiency
-    beta = 8.0 / (args.link_gbit * 1e9 * efficiency)
-    return Transport(f'{args.link_gbit:g} Gbit/s, {args.wire_latency_us:g} us', base.alpha + args.wire_latency_us * 1e-6,
-                     beta, base.gamma, 0.0, cores=10 ** 9)
+    return compute + blocking + exposed, dict(compute=compute, blocking=blocking, gradient=gradient, exposed=exposed,
+                                              serial=busiest * comp.r if p > 1 else 0.0)
 
 
 # ----------------------------------------------------------------------------- reports
@@ -353,15 +454,22 @@ def pct(predicted, measured):
     return 100.0 * (predicted - measured) / measured
 
 
+def model_shape(model):
+    return {'spiking_resnet18': ((3, 32, 32), 6), 'spiking_vgg11_bn': ((2, 48, 48), 10),
+            'spiking_cnn_small': ((1, 28, 28), 4)}[model]
+
+
 def report(args):
     d = args.dir
-    coll = read_csv(os.path.join(d, 'collectives.csv'))
+    coll_all = read_csv(os.path.join(d, 'collectives.csv'))
+    coll = [r for r in coll_all if r['op'] != 'accumulate']
+    accum = [r for r in coll_all if r['op'] == 'accumulate']
     units = read_csv(os.path.join(d, 'units.csv'))
     jobs = read_csv(os.path.join(d, 'jobs.csv'))
     replay = read_csv(os.path.join(d, 'replay.csv'))
     column = 'q25_us' if args.quartile else 'median_us'
     print(f'== measurements in {d} (times: {"lower quartile" if args.quartile else "median"} of repetitions)')
-    lo, hi = loads(coll + units + jobs + replay)
+    lo, hi = loads(coll_all + units + jobs + replay)
     print(f'load average (1 min) beside the measurements: {lo:.2f} … {hi:.2f} on {os.cpu_count()} cores')
 
     # --- collectives: fit per transport
@@ -370,199 +478,252 @@ def report(args):
         by_transport.setdefault(transport_of(r['label']), []).append(
             (r['op'], float(r['bytes']), int(r['ranks']), float(r[column]) * 1e-6))
     fitted = {}
-    print('\n== collectives: fitted alpha-beta parameters per transport')
-    print(f'{"transport":12} {"alpha us":>9} {"beta ns/B":>10} {"GB/s":>7} {"gamma ns/B":>11} {"sigma us":>9} '
-          f'{"points":>6} {"within 20 %":>11} {"median |err|":>12}')
+    print('\n== collectives: fitted parameters per transport (alpha, beta, gamma on P <= 2, a core per rank;')
+    print('   sigma, the oversubscription delay per round, on P > 2 alone)')
+    print(f'{"transport":8} {"collective":19} {"alpha us":>8} {"beta ns/B":>9} {"GB/s":>7} {"gamma ns/B":>10} {"sigma us":>9} '
+          f'{"P<=2: within 20 %":>18} {"med |err|":>9} {"P>2: within 20 %":>17} {"med |err|":>9}')
     for name, points in sorted(by_transport.items()):
-        t = fit_transport(name, points)
-        fitted[name] = t
-        errors = [pct(t.time(op, n, p), s) for op, n, p, s in points]
-        ok = sum(abs(e) <= 20 for e in errors)
-        print(f'{name:12} {t.alpha * 1e6:9.2f} {t.beta * 1e9:10.4f} {1 / t.beta / 1e9 if t.beta else float("inf"):7.2f} '
-              f'{t.gamma * 1e9:11.4f} {t.sigma * 1e6:9.1f} {len(points):6d} {ok:5d} ({100 * ok / len(points):3.0f} %) '
-              f'{statistics.median(abs(e) for e in errors):11.1f} %')
-    if args.verbose:
-        print('\n  every point: transport, op, P, bytes, measured us, predicted us, error')
-        for name, points in sorted(by_transport.items()):
-            for op, n, p, s in points:
-                print(f'  {name:10} {op:20} {p:2d} {int(n):10d} {s * 1e6:12.1f} {fitted[name].time(op, n, p) * 1e6:12.1f} '
-                      f'{pct(fitted[name].time(op, n, p), s):+7.1f} %')
-    print('\n  error by transport, P and size range (median signed error, worst |error|, points):')
+        fitted[name] = fit_transport_set(name, points)
+    for (name, op), points in sorted({(n, q[0]): [x for x in pts if x[0] == q[0]]
+                                      for n, pts in by_transport.items() for q in pts}.items()):
+        t = fitted[name].fits[op]
+        cells = []
+        for part in ([q for q in points if q[2] <= 2], [q for q in points if q[2] > 2]):
+            errors = [pct(t.time(op, n, p), s) for op, n, p, s in part]
+            if errors:
+                ok = sum(abs(e) <= 20 for e in errors)
+                cells.append(f'{ok:4d}/{len(errors):3d} ({100 * ok / len(errors):3.0f} %) {statistics.median(map(abs, errors)):8.1f} %')
+            else:
+                cells.append(f'{"-":>18} {"":9}')
+        print(f'{name:8} {op:19} {t.alpha * 1e6:8.2f} {t.beta * 1e9:9.4f} {1 / t.beta / 1e9 if t.beta else float("inf"):7.2f} '
+              f'{t.gamma * 1e9:10.4f} {t.sigma * 1e6:9.1f} {cells[0]} {cells[1]}')
+    print('\n  error by transport, P and size (median signed error, worst |error|, points):')
     for name, points in sorted(by_transport.items()):
         for p in sorted({q[2] for q in points}):
             for lo_b, hi_b, label in ((0, 4096, '<4 KiB'), (4096, 1 << 20, '4 KiB-1 MiB'), (1 << 20, 1 << 40, '>=1 MiB')):
                 es = [pct(fitted[name].time(op, n, q), s) for op, n, q, s in points if q == p and lo_b <= n < hi_b]
                 if es:
-                    print(f'  {name:10} P={p}  {label:12} {statistics.median(es):+7.1f} %  worst {max(map(abs, es)):6.1f} %  '
-                          f'({len(es)} points)')
-    # Achieved rate against the shaping.
-    for name, t in sorted(fitted.items()):
-        if name.startswith('tcp-') and t.beta > 0:
+                    print(f'  {name:10} P={p}  {label:12} {statistics.median(es):+7.1f} %  worst {max(map(abs, es)):7.1f} %  '
+                          f'({len(es)} points, {sum(abs(e) <= 20 for e in es)} within 20 %)')
+    if args.verbose:
+        print('\n  every point: transport, op, P, bytes, measured us, model us, error')
+        for name, points in sorted(by_transport.items()):
+            for op, n, p, s in points:
+                m = fitted[name].time(op, n, p)
+                print(f'  {name:10} {op:20} {p:2d} {int(n):10d} {s * 1e6:12.1f} {m * 1e6:12.1f} {pct(m, s):+7.1f} %')
+    link_efficiency = args.link_efficiency
+    for name, ts in sorted(fitted.items()):
+        t = ts.fits.get('allgather_f32')
+        if name.startswith('tcp-') and t is not None and t.beta > 0:
             nominal = float(name[4:].rstrip('g')) * 1e9 / 8
-            print(f'  {name}: fitted {1 / t.beta / 1e9:.2f} GB/s = {100 / t.beta / nominal:.0f} % of the shaped '
-                  f'{nominal / 1e9:.2f} GB/s')
+            achieved = 1 / t.beta
+            print(f'  {name}: allgather fitted {achieved / 1e9:.3f} GB/s = {100 * achieved / nominal:.0f} % of the shaped '
+                  f'{nominal / 1e9:.3f} GB/s')
+            if name == 'tcp-1g' and args.link_efficiency is None:
+                link_efficiency = min(1.0, achieved / nominal)
+    if link_efficiency is None:
+        link_efficiency = 0.9
+    args.link_efficiency_used = link_efficiency
+    if accum:
+        print('\n== serial fixed-point accumulation of one chunk (C replica of ExactSum.exponent + accumulate)')
+        for r in accum:
+            print(f'  {int(r["elements"]):>10,d} partials: median {float(r["median_us"]) / 1e3:7.2f} ms, '
+                  f'range {float(r["min_us"]) / 1e3:.2f}…{float(r["max_us"]) / 1e3:.2f} ms '
+                  f'({float(r["ring_GBps"]):.2f} GB/s of fp32 read; load {r["load"]})')
 
     # --- compute
-    print('\n== compute per work unit (1 process, 1 thread; seconds per step by -b with --chunk-samples = b)')
-    computes = {}
-    for model, shape, T in (('spiking_resnet18', (3, 32, 32), 6), ('spiking_vgg11_bn', (2, 48, 48), 10),
-                            ('spiking_cnn_small', (1, 28, 28), 4)):
+    computes, walls = {}, {}
+    cpu_column = 'cpu_step_s' if units and 'cpu_step_s' in units[0] and not args.wall else 'step_s'
+    print(f'\n== compute per work unit (1 process; per step, wall time and CPU time of the process)')
+    for model in ('spiking_resnet18', 'spiking_vgg11_bn', 'spiking_cnn_small'):
+        shape, T = model_shape(model)
         layers = architecture(model, shape)
         macs = T * sum(l['macs'] for l in layers)
-        comp, points = fit_compute(units, model, macs)
+        params = sum(l['params'] for l in layers)
+        r = accumulate_seconds(accum, params)
+        comp, points = fit_compute(units, model, macs, params, r, cpu_column)
+        wall, _ = fit_compute(units, model, macs, params, r, 'step_s')
         if comp is None:
             continue
-        computes[model] = comp
-        rows = [u for u in units if u['model'] == model]
-        print(f'{model} {"x".join(map(str, shape))} T={T} ({macs / 1e9:.2f} G multiply-adds per sample, dense):')
-        for u in rows:
+        computes[model], walls[model] = comp, wall
+        print(f'{model} {"x".join(map(str, shape))} T={T} ({macs / 1e9:.2f} G multiply-adds per sample, '
+              f'{params:,} parameters):')
+        for u in [u for u in units if u['model'] == model]:
             b = int(u['b'])
-            print(f'  -b {b:3d} chunk {u["chunk"]:>3} threads {u["threads"]}: {float(u["step_s"]):7.3f} s/step, '
-                  f'{float(u["step_s"]) / b:6.3f} s/sample  (load {u["load"]})')
-        print(f'  fit: f = {comp.f:.3f} s per step, c = {comp.c:.3f} s per sample, r = {comp.r:.4f} s per extra chunk, '
-              f'two-core efficiency {comp.e2:.2f}')
-        for b, s in sorted(points.items()):
-            pred = comp.f + b * comp.c
-            print(f'    -b {b}: measured {s:.3f} s, fit {pred:.3f} s ({pct(pred, s):+.1f} %)')
+            cpu = float(u['cpu_step_s']) if u.get('cpu_step_s') else float('nan')
+            print(f'  -b {b:3d} chunk {u["chunk"]:>3} threads {u["threads"]}: wall {float(u["step_s"]):7.3f} s/step '
+                  f'({float(u["step_s"]) / b:6.3f} s/sample), CPU {cpu:7.3f} s/step  (load {u["load"]})')
+        for label, x in (('CPU time (predictions)', comp), ('wall time (jobs here)', wall)):
+            print(f'  fit on {label}: f = {x.f:.3f} s/step, per sample {x.c + x.r:.3f} s in chunks of one '
+                  f'(c = {x.c:.3f} shared by threads + r = {x.r * 1e3:.1f} ms serial accumulation), '
+                  f'{x.c_whole:.3f} s in one chunk of b; two-thread efficiency {x.e2:.2f}')
+        for b, sec in sorted(points.items()):
+            pred = comp.f + b * comp.c_whole
+            print(f'    one chunk of -b {b}: measured {sec:.3f} s, f + b*c {pred:.3f} s ({pct(pred, sec):+.1f} %)')
 
     # --- replay of one step's collectives
     if replay:
         print('\n== one step\'s collectives alone (collectives --replay), measured vs model')
-        print(f'{"transport":10} {"model":18} {"scheme":9} {"P":>2} {"measured ms":>11} {"range ms":>17} {"model ms":>9} {"error":>7}')
+        print(f'{"transport":10} {"model":18} {"scheme":9} {"P":>2} {"measured ms":>11} {"range ms":>19} {"model ms":>9} {"error":>7}')
         for r in replay:
             transport, model, scheme = r['label'].split(':')
             p = int(r['ranks'])
-            shape, T = ((3, 32, 32), 6) if model == 'spiking_resnet18' else ((1, 28, 28), 4)
+            shape, T = model_shape(model)
             t = fitted.get(transport)
             if t is None:
                 continue
             predicted = sum(t.time(op, n * ELEMENT[op], p) for op, n, _ in
                             step_collectives(architecture(model, shape), T, scheme, args.bucket_mb * 2 ** 20))
-            measured = float(r[column]) * 1e-3
-            print(f'{transport:10} {model:18} {scheme:9} {p:2d} {measured:11.2f} '
-                  f'{float(r["min_us"]) / 1e3:7.2f}…{float(r["max_us"]) / 1e3:8.2f} {predicted * 1e3:9.2f} '
+            measured = float(r[column]) * 1e-6
+            print(f'{transport:10} {model:18} {scheme:9} {p:2d} {measured * 1e3:11.2f} '
+                  f'{float(r["min_us"]) / 1e3:8.2f}…{float(r["max_us"]) / 1e3:9.2f} {predicted * 1e3:9.2f} '
                   f'{pct(predicted, measured):+6.1f} %  (load {r["load"]})')
 
     # --- real jobs
-    if jobs and computes:
-        print('\n== real `clif-mpi bench` jobs (1 thread per rank, ranks oversubscribed on 2 cores above P = 2)')
-        print(f'{"transport":9} {"model":18} {"b":>3} {"P":>2} {"step s":>7} {"comm share":>10} {"computing med":>13} '
-              f'{"model step":>10} {"error":>7} {"model comm":>10}  load')
+    if jobs and walls:
+        print('\n== real `clif-mpi bench` jobs, 1 thread per rank (P > 2: oversubscribed); model from the wall-time '
+              'unit fit and the fitted transport')
+        print(f'{"transport":9} {"model":18} {"b":>3} {"P":>2} {"step s":>7} {"model":>7} {"error":>7} '
+              f'{"comm share":>10} {"model":>6} {"waiting s":>9} {"model":>7}  load')
         for r in jobs:
             model, p, b = r['model'], int(r['P']), int(r['b'])
-            comp = computes.get(model)
+            comp = walls.get(model)
             t = fitted.get(r['transport'])
-            if comp is None or t is None and p > 1:
+            if comp is None or (t is None and p > 1):
                 continue
             shape = tuple(int(x) for x in r['input'].split('x'))
-            T = int(r['T'])
             layers = architecture(model, shape)
-            # 2 cores shared by P single-thread ranks: the busiest rank's work, or all the work over 2 cores.
             per = math.ceil(b / p)
             rank_work = comp.f + per * (comp.c + comp.r)
             total_work = p * comp.f + b * (comp.c + comp.r)
             cores = min(p, 2)
             compute = max(rank_work, total_work / cores / (comp.e2 if cores == 2 else 1.0))
             comm = 0.0 if p == 1 else sum(t.time(op, n * ELEMENT[op], p) for op, n, _ in
-                                          step_collectives(layers, T, 'current', 0))
+                                          step_collectives(layers, int(r['T']), 'current', 0))
             predicted = compute + comm
             measured = float(r['step_s'])
-            print(f'{r["transport"]:9} {model:18} {b:3d} {p:2d} {measured:7.3f} {float(r["comm_share"] or 0):10.3f} '
-                  f'{float(r["computing_median_s"] or 0):13.3f} {predicted:10.3f} {pct(predicted, measured):+6.1f} % '
-                  f'{comm / predicted if predicted else 0:10.3f}  {r["load"]}')
+            print(f'{r["transport"]:9} {model:18} {b:3d} {p:2d} {measured:7.3f} {predicted:7.3f} '
+                  f'{pct(predicted, measured):+6.1f} % {float(r["comm_share"] or 0):10.3f} {comm / predicted:6.3f} '
+                  f'{float(r["comm_share"] or 0) * measured:9.3f} {comm:7.3f}  {r["load"]}')
 
-    if not computes.get('spiking_resnet18'):
+    if 'spiking_resnet18' not in computes:
         print('\nno ResNet-18 unit times: no predictions')
         return
     predictions(args, fitted, computes)
 
 
-def predictions(args, fitted, computes):
-    net = network_transport(fitted, args)
-    base = computes['spiking_resnet18']
-    r18 = architecture('spiking_resnet18', (3, 32, 32))
-    base_macs = 6 * sum(l['macs'] for l in r18)
-    base_params = sum(l['params'] for l in r18)
-    sample_seconds = args.sample_seconds or base.c
-    base = Compute(base.f, sample_seconds, base.r, base.e2, base_macs)
+def network_transport(fitted, args):
+    """A cluster network from the fits here, per collective: alpha = the TCP software latency
+    measured here at P = 2 + the wire latency; beta = the link's (at the efficiency MPI over TCP
+    reached against tbf here) times that collective's beta over the allreduce's beta measured
+    over TCP here (Open MPI's slower paths, e.g. a large reduce-scatter, carry over); gamma, the
+    integer additions, from shared memory."""
+    tcp = fitted.get('tcp') or next(iter(fitted.values()))
+    shm = fitted.get('shm') or tcp
+    link = 8.0 / (args.link_gbit * 1e9 * args.link_efficiency_used)
+    reference = tcp.fit_for('allreduce_sum_i64').beta or 1e-9
+    fits = {}
+    for op in ('allreduce_max_i32', 'allreduce_sum_i64', 'iallreduce_sum_i64', 'reduce_scatter_i64', 'allgather_f32'):
+        t, m = tcp.fit_for(op), shm.fit_for(op)
+        ratio = min(max(t.beta / reference, 0.5), 20.0)
+        fits[op] = Transport(op, t.alpha + args.wire_latency_us * 1e-6, link * ratio, m.gamma, 0.0, 10 ** 9)
+    net = TransportSet(f'{args.link_gbit:g} Gbit/s', fits)
+    local = TransportSet('shm', {op: Transport(op, f.alpha, f.beta, f.gamma, 0.0, 10 ** 9) for op, f in shm.fits.items()})
+    return net, local
+
+
+CONFIGS = [('CIFAR-10 ResNet-18 T6 b128 (3x32x32)', 'spiking_resnet18', (3, 32, 32), 6, 128, 10),
+           ('DVS-CIFAR10 VGG-11 T10 b128 (2x48x48)', 'spiking_vgg11_bn', (2, 48, 48), 10, 128, 10),
+           ('DVS-Gesture VGG-11 T20 b16 (2x128x128)', 'spiking_vgg11_bn', (2, 128, 128), 20, 16, 11),
+           ('standard bench ResNet-18 T6 b32 (3x32x32)', 'spiking_resnet18', (3, 32, 32), 6, 32, 10)]
+
+
+def config_compute(computes, model, shape, T, classes, args):
+    """The model's compute: measured for ResNet-18 3x32x32 and VGG-11 2x48x48, else scaled from
+    the measured one of the same family by multiply-adds (work) and parameters (f, r)."""
+    layers = architecture(model, shape, classes)
+    macs, params = T * sum(l['macs'] for l in layers), sum(l['params'] for l in layers)
+    base = computes.get(model) or computes['spiking_resnet18']
+    comp = base.scaled(macs, params)
+    if args.sample_seconds and model == 'spiking_resnet18':
+        comp.c = args.sample_seconds * macs / base.macs - comp.r
     if args.chunk_seconds is not None:
-        base.r = args.chunk_seconds
-    print(f'\n== predictions: one rank per node, W worker threads; network {net.name} '
-          f'(alpha {net.alpha * 1e6:.1f} us = TCP stack here + wire, {1 / net.beta / 1e9:.2f} GB/s), '
-          f'per-core efficiency of a full node {args.core_efficiency}, gradient scheme {args.scheme}, '
-          f'overlap {args.overlap}')
-    print(f'   compute: c = {base.c:.3f} s per ResNet-18 sample per thread, f = {base.f:.3f} s per step, '
-          f'r = {base.r * 1e3:.1f} ms per chunk (serial on the rank), scaled to other models by multiply-adds '
-          f'and parameters')
-    configs = [('CIFAR-10 ResNet-18 T6 b128 (3x32x32)', 'spiking_resnet18', (3, 32, 32), 6, 128, 10),
-               ('DVS-CIFAR10 VGG-11 T10 b128 (2x48x48)', 'spiking_vgg11_bn', (2, 48, 48), 10, 128, 10),
-               ('DVS-Gesture VGG-11 T20 b16 (2x128x128)', 'spiking_vgg11_bn', (2, 128, 128), 20, 16, 11),
-               ('standard bench ResNet-18 T6 b32 (3x32x32)', 'spiking_resnet18', (3, 32, 32), 6, 32, 10)]
+        comp.r = args.chunk_seconds * params / base.params
+    return layers, comp
+
+
+def predictions(args, fitted, computes):
+    net, shm = network_transport(fitted, args)
+    bucket = args.bucket_mb * 2 ** 20
+    e = args.core_efficiency
+    print(f'\n== predictions: network {net.name}, alpha {net.alpha * 1e6:.1f} us (TCP stack measured here '
+          f'{(net.alpha - args.wire_latency_us * 1e-6) * 1e6:.1f} + wire {args.wire_latency_us:g}), '
+          f'{1 / net.beta / 1e9:.2f} GB/s ({100 * args.link_efficiency_used:.0f} % of the link); '
+          f'per-core efficiency of a full node {e} (assumed); gradient scheme {args.scheme}, overlap {args.overlap:g}')
+    r18 = computes['spiking_resnet18']
+    print(f'   ResNet-18 compute (CPU time here): f = {r18.f:.3f} s/step, c = {r18.c:.3f} s/sample/thread, '
+          f'r = {r18.r * 1e3:.1f} ms/chunk serial; other inputs scaled by multiply-adds and parameters')
+    print('   layout hybrid = one rank per node with a worker thread per core (the README\'s multi-host recipe);'
+          ' flat = one single-thread rank per core')
     nodes_list = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-    cores_list = [16, 32, 64, 128] if args.full else [16, 32, 128]
-    results = {}
-    for title, model, shape, T, batch, classes in configs:
-        layers = architecture(model, shape, classes)
-        macs = T * sum(l['macs'] for l in layers)
-        params = sum(l['params'] for l in layers)
-        comp = base.scaled(macs, params / base_params)
-        if model == 'spiking_vgg11_bn' and 'spiking_vgg11_bn' in computes and shape == (2, 48, 48) and not args.sample_seconds:
-            measured = computes['spiking_vgg11_bn']
-            comp = Compute(measured.f, measured.c, measured.r, measured.e2, macs)
-        def one_worker(b):
-            return comp.rank_seconds(b, 1, 1.0)
+    cores_list = [32, 64, 128] if args.full else [32, 128]
+    for title, model, shape, T, batch, classes in CONFIGS:
+        layers, comp = config_compute(computes, model, shape, T, classes, args)
         for mode in ('strong', 'weak'):
+            if mode == 'weak' and title.startswith('standard'):
+                continue
             print(f'\n-- {title}: {mode} scaling'
-                  + (f' (global batch {batch}; at most {batch} workers have a sample)' if mode == 'strong'
+                  + (f' (global batch {batch}: at most {batch} workers have a sample)' if mode == 'strong'
                      else f' (batch {batch} per node)'))
-            print(f'{"nodes":>5} {"cores":>5} {"batch":>6} {"step s":>8} {"samples/s":>10} {"eff. vs 1 worker":>16} '
-                  f'{"eff. vs 1 node":>14} {"compute":>8} {"blocking":>8} {"gradient":>8}')
+            print(f'{"nodes":>5} {"cores":>5} {"layout":>6} {"batch":>6} {"step s":>8} {"samples/s":>10} '
+                  f'{"eff/worker":>10} {"eff/node":>8} {"compute":>8} {"serial":>7} {"blocking":>8} {"gradient":>8}')
             for cores in cores_list:
-                node1 = None
-                for nodes in nodes_list:
-                    b = batch if mode == 'strong' else batch * nodes
-                    seconds, parts = step_seconds(layers, T, comp, net, nodes, cores, b, args.scheme, args.overlap,
-                                                  args.core_efficiency if cores > 2 else 1.0, args.bucket_mb * 2 ** 20)
-                    rate = b / seconds
-                    ideal = b / one_worker(b) * min(nodes * cores, b if mode == 'strong' else nodes * cores)
-                    eff_worker = rate / (b / one_worker(b) * nodes * cores)
-                    if node1 is None:
-                        node1 = rate / (batch if mode == 'strong' else batch)
-                        node1_rate = rate
-                    eff_node = rate / (node1_rate * nodes)
-                    results[(title, mode, nodes, cores)] = (seconds, rate, eff_worker, eff_node, parts)
-                    print(f'{nodes:5d} {cores:5d} {b:6d} {seconds:8.3f} {rate:10.1f} {100 * eff_worker:15.0f}% '
-                          f'{100 * eff_node:13.0f}% {parts["compute"]:8.3f} {parts["blocking"]:8.3f} {parts["exposed"]:8.3f}')
-    # The paper's 200-epoch CIFAR-10 run and the issue's goal.
-    title = configs[0][0]
-    layers = architecture('spiking_resnet18', (3, 32, 32))
-    steps_per_epoch = math.ceil(50000 / 128)
-    print(f'\n-- the paper\'s CIFAR-10 run: 200 epochs x {steps_per_epoch} steps of b 128 '
-          f'(+ the 10,000 test images each epoch, forward only, taken as 1/3 of a training sample)')
-    print(f'{"nodes x cores":>13} {"step s":>8} {"train h":>8} {"test h":>7} {"total h":>8}')
-    for nodes, cores in ((1, 1), (1, 16), (1, 32), (2, 16), (4, 16), (8, 16), (8, 32), (16, 32), (32, 32), (64, 32), (128, 128)):
-        if nodes == 1 and cores == 1:
-            seconds = base.rank_seconds(128, 1, 1.0)
-        else:
-            seconds = step_seconds(layers, 6, base, net, nodes, cores, 128, args.scheme, args.overlap,
-                                   args.core_efficiency if cores > 2 else 1.0, args.bucket_mb * 2 ** 20)[0]
-        test = 10000 / 3 * base.c / (min(nodes * cores, 128) * (args.core_efficiency if cores > 2 else 1.0))
-        train = 200 * steps_per_epoch * seconds
-        print(f'{nodes:6d} x {cores:4d} {seconds:8.3f} {train / 3600:8.1f} {200 * test / 3600:7.2f} '
-              f'{(train + 200 * test) / 3600:8.1f}')
-    goal_scheme = {}
-    for scheme in ('current', 'bucketed'):
-        for overlap in (0.0, 1.0):
-            s, parts = step_seconds(layers, 6, base, net, 8, 16, 128, scheme, overlap, args.core_efficiency,
-                                    args.bucket_mb * 2 ** 20)
-            eff = (128 / base.rank_seconds(128, 1, 1.0) * 128) and (base.rank_seconds(128, 1, 1.0) / (128 * s))
-            goal_scheme[(scheme, overlap)] = (s, eff, parts)
-    print(f'\n-- goal: CIFAR-10 ResNet-18 b128 at 8 nodes x 16 workers over {args.link_gbit:g} Gbit/s, '
-          f'parallel efficiency vs one worker (>= 80 % wanted)')
-    for (scheme, overlap), (s, eff, parts) in goal_scheme.items():
-        print(f'   {scheme:8} overlap {overlap:.0f}: step {s:.3f} s, efficiency {100 * eff:.0f} % '
-              f'(compute {parts["compute"]:.3f} s of which serial chunk accumulation {16 * base.r:.3f} s, '
-              f'blocking collectives {parts["blocking"]:.3f} s, gradient exposed {parts["exposed"]:.3f} s)')
+                for layout in ('hybrid', 'flat'):
+                    node1 = None
+                    for nodes in nodes_list:
+                        b = batch if mode == 'strong' else batch * nodes
+                        seconds, parts = step_seconds(layers, T, comp, net, nodes, cores, b, args.scheme, args.overlap,
+                                                      e, bucket, layout, shm)
+                        rate = b / seconds
+                        node1 = node1 or rate
+                        eff_worker = comp.one_worker(b) / (nodes * cores * seconds)
+                        eff_node = rate / (node1 * nodes)
+                        print(f'{nodes:5d} {cores:5d} {layout:>6} {b:6d} {seconds:8.3f} {rate:10.1f} '
+                              f'{100 * eff_worker:9.0f}% {100 * eff_node:7.0f}% {parts["compute"]:8.3f} '
+                              f'{parts["serial"]:7.3f} {parts["blocking"]:8.3f} {parts["exposed"]:8.3f}')
+    # The paper's 200-epoch CIFAR-10 run.
+    layers, comp = config_compute(computes, 'spiking_resnet18', (3, 32, 32), 6, 10, args)
+    steps = math.ceil(50000 / 128)
+    print(f'\n-- the paper\'s CIFAR-10 run: 200 epochs x {steps} steps of b 128 (+ 10,000 test images per epoch, '
+          f'forward only, counted as 1/3 of a training sample\'s work, spread over the workers)')
+    print(f'{"nodes x cores":>13} {"layout":>6} {"step s":>8} {"train h":>8} {"test h":>7} {"total h":>8} {"eff/worker":>10}')
+    for nodes, cores in ((1, 1), (1, 32), (1, 128), (2, 32), (4, 16), (4, 32), (8, 16), (8, 32), (16, 32),
+                         (32, 32), (64, 32), (128, 32), (256, 32)):
+        for layout in (('hybrid', 'flat') if (nodes, cores) != (1, 1) else ('one',)):
+            if layout == 'one':
+                seconds = comp.one_worker(128)
+            else:
+                seconds = step_seconds(layers, 6, comp, net, nodes, cores, 128, args.scheme, args.overlap, e, bucket,
+                                       layout, shm)[0]
+            workers = min(nodes * cores, 128)
+            test = 10000 * (comp.c + comp.f / 128) / 3 / workers / (e if workers > 1 else 1)
+            train = 200 * steps * seconds
+            print(f'{nodes:6d} x {cores:4d} {layout:>6} {seconds:8.3f} {train / 3600:8.1f} {200 * test / 3600:7.2f} '
+                  f'{(train + 200 * test) / 3600:8.1f} {100 * comp.one_worker(128) / (nodes * cores * seconds):9.0f}%')
+    # The issue's goal.
+    print(f'\n-- goal: CIFAR-10 ResNet-18 b128, 8 nodes x 16 workers, {args.link_gbit:g} Gbit/s: parallel efficiency '
+          f'against one worker (>= 80 % wanted)')
+    for layout in ('hybrid', 'flat'):
+        for scheme in ('current', 'bucketed'):
+            for overlap in (0.0, 1.0):
+                for r in (comp.r, 0.0):
+                    c2 = Compute(comp.f, comp.c, r, comp.e2, comp.macs, comp.params)
+                    s_, parts = step_seconds(layers, 6, c2, net, 8, 16, 128, scheme, overlap, e, bucket, layout, shm)
+                    eff = c2.one_worker(128) / (128 * s_)
+                    print(f'   {layout:6} {scheme:8} overlap {overlap:.0f} accumulation {"serial  " if r else "parallel"}: '
+                          f'step {s_:.3f} s, efficiency {100 * eff:3.0f} %  (compute {parts["compute"]:.3f} s incl. '
+                          f'serial {parts["serial"]:.3f} s; blocking collectives {parts["blocking"]:.3f} s; '
+                          f'gradient {parts["gradient"]:.3f} s, exposed {parts["exposed"]:.3f} s)')
 
 
 def main():
@@ -578,14 +739,15 @@ def main():
     ap.add_argument('--overlap', type=float, default=0.0,
                     help='fraction of the gradient communication hidden behind backward, 0…1 (0)')
     ap.add_argument('--link-gbit', type=float, default=25.0, help='network link rate per node (25)')
-    ap.add_argument('--link-efficiency', type=float, default=0.9,
-                    help='fraction of the link rate MPI over TCP reaches (0.9)')
+    ap.add_argument('--link-efficiency', type=float,
+                    help='fraction of the link rate MPI over TCP reaches (default: as measured against tbf here)')
     ap.add_argument('--wire-latency-us', type=float, default=25.0,
-                    help='network latency per message added to the TCP stack latency measured here (25)')
+                    help='network latency per message round added to the TCP stack latency measured here (25)')
     ap.add_argument('--core-efficiency', type=float, default=0.85,
                     help='per-core speed of a fully busy node against one busy core (0.85, assumed)')
-    ap.add_argument('--sample-seconds', type=float, help='override c, ResNet-18 seconds per sample per thread')
-    ap.add_argument('--chunk-seconds', type=float, help='override r, seconds per chunk of the serial accumulation')
+    ap.add_argument('--sample-seconds', type=float, help='override: ResNet-18 seconds per sample per thread')
+    ap.add_argument('--chunk-seconds', type=float, help='override: ResNet-18 seconds of serial accumulation per chunk')
+    ap.add_argument('--wall', action='store_true', help='predict from wall time instead of CPU time of the unit runs')
     ap.add_argument('--quartile', action='store_true', help='fit the lower quartile instead of the median')
     ap.add_argument('--full', action='store_true', help='also 64 cores per node')
     ap.add_argument('--verbose', action='store_true', help='every collective point')
@@ -602,8 +764,9 @@ def main():
         return
     if not args.dir:
         ap.error('give the results folder of bench/scale-out.sh, or --schedule / --collectives')
-    for model, s, T in (('spiking_resnet18', (3, 32, 32), 6), ('spiking_vgg11_bn', (2, 48, 48), 10),
-                        ('spiking_cnn_small', (1, 28, 28), 4)):
+    print('== collectives of one training step, derived from the parameter tensors and the reduction code')
+    for model in ('spiking_resnet18', 'spiking_vgg11_bn', 'spiking_cnn_small'):
+        s, T = model_shape(model)
         for scheme in ('current', 'bucketed'):
             print(describe_collectives(model, s, T, scheme, args.bucket_mb * 2 ** 20))
         print()

@@ -2,7 +2,7 @@
 # Measures what the scale-out cost model needs on this machine and prints its predictions:
 #   1. collective latency and bandwidth (bench/collectives.c) at P = 2, 4, 8 ranks over shared
 #      memory and over TCP between network-namespace "hosts", unshaped and shaped with tbf to
-#      10 and 25 Gbit/s per host link;
+#      1 and 10 Gbit/s per host link (this machine's TCP does not reach 25 Gbit/s), 8 B … 32 MiB;
 #   2. compute per work unit: `clif-mpi bench --threads 1` at -b 1, 2, 4, 8 with
 #      --chunk-samples = b (standard configuration), -b 8 in chunks of 1, two threads, VGG-11;
 #   3. the collectives of one training step (scale_model.py --schedule) replayed alone;
@@ -103,22 +103,26 @@ net_up() {
 }
 
 # tbf at RATE on both ends of every host's veth (what the host sends and what it receives);
-# "none" removes the shaping.
+# "none" removes the shaping. The bucket holds about 100 us of traffic (at least 64 KiB), so
+# messages of a few hundred KiB already meet the rate.
 net_shape() {
-  local rate=$1 k
+  local rate=$1 k burst
+  case $rate in 1gbit) burst=64kb ;; 10gbit) burst=160kb ;; *) burst=400kb ;; esac
   for k in $(seq 1 $HOSTS); do
     tc qdisc del dev "so-v$k" root 2>/dev/null; tc -n "$NS$k" qdisc del dev so0 root 2>/dev/null
     [ "$rate" = none ] && continue
-    tc qdisc add dev "so-v$k" root tbf rate "$rate" burst 4mb latency 20ms || return 1
-    tc -n "$NS$k" qdisc add dev so0 root tbf rate "$rate" burst 4mb latency 20ms || return 1
+    tc qdisc add dev "so-v$k" root tbf rate "$rate" burst $burst latency 50ms || return 1
+    tc -n "$NS$k" qdisc add dev so0 root tbf rate "$rate" burst $burst latency 50ms || return 1
   done
 }
 
-# Open MPI yields the core when idle only if told so (or if it sees oversubscription): with it
-# on, every TCP collective waits for a scheduler tick here (4-8 ms at P = 2), so P <= 2 (a core
-# per rank) runs without it; above 2 ranks share 2 cores, and without it a busy-polling rank
-# keeps the core from the rank it waits for (tens of ms), so it is on.
-yield_flag() { if [ "$1" -le 2 ]; then echo 0; else echo 1; fi; }
+# Whether an idle rank yields its core (mpi_yield_when_idle). This machine is shared and loaded,
+# so ranks rarely have a core each: over shared memory a rank that spins while its peer waits
+# for a core turns every large message into scheduler time slices (2 MB allreduce: 25 ms
+# spinning, 0.5 ms yielding), so shared memory always yields. Over TCP a yielding rank sees its
+# data a scheduler tick late (4-8 ms per collective at P = 2), so TCP spins at P <= 2 and
+# yields above (4 and 8 spinning ranks on 2 cores take tens of ms per collective).
+yield_flag() { if [ "$2" = shm ] || [ "$1" -gt 2 ]; then echo 1; else echo 0; fi; }
 
 # mpirun over the namespace hosts: P ranks, spread round-robin over min(P, 4) hosts.
 net_mpirun() {
@@ -127,7 +131,7 @@ net_mpirun() {
   : >"$OUT/net/hostfile"
   for k in $(seq 1 $hosts); do echo "$SUBNET.$k slots=$(( (p + hosts - 1) / hosts ))" >>"$OUT/net/hostfile"; done
   timeout 600 ip netns exec $HEAD mpirun --allow-run-as-root --hostfile "$OUT/net/hostfile" -np "$p" \
-    --map-by node --bind-to none --mca mpi_yield_when_idle "$(yield_flag "$p")" \
+    --map-by node --bind-to none --mca mpi_yield_when_idle "$(yield_flag "$p" tcp)" \
     --mca plm_rsh_agent "$OUT/net/agent.sh" --mca plm_rsh_no_tree_spawn 1 \
     --mca pml ob1 --mca btl tcp,self \
     --mca btl_tcp_if_include $SUBNET.0/24 --mca oob_tcp_if_include $SUBNET.0/24 "$@"
@@ -136,7 +140,7 @@ shm_mpirun() {
   local p=$1; shift
   if [ "$p" = 1 ]; then timeout 600 "$@"; return; fi
   local over=(); [ "$p" -gt 2 ] && over=(--oversubscribe)
-  timeout 600 mpirun -np "$p" "${over[@]}" --bind-to none --mca mpi_yield_when_idle "$(yield_flag "$p")" \
+  timeout 600 mpirun -np "$p" "${over[@]}" --bind-to none --mca mpi_yield_when_idle "$(yield_flag "$p" shm)" \
     --mca btl vader,self "$@"
 }
 
@@ -151,7 +155,7 @@ append() {  # file, log, label: the CSV lines of a collectives run with the load
 # Shaped rates this machine's TCP can carry (it reaches about 1.5 GB/s unshaped, so 25 Gbit/s
 # would not bind): 1 Gbit/s binds everywhere, 10 Gbit/s near the top.
 if [ $QUICK = 1 ]; then sizes=(--max 4194304 --factor 8 --budget 0.1); ranks=(2 4); rates=(1gbit)
-else sizes=(--max 67108864 --factor 4 --budget 0.1); ranks=(2 4 8); rates=(1gbit 10gbit); fi
+else sizes=(--min 8 --max 33554432 --factor 4 --budget 0.1); ranks=(2 4 8); rates=(1gbit 10gbit); fi
 collectives() {  # transport label, P, launcher
   local label=$1 p=$2 launcher=$3 log="$OUT/logs/coll-$1-$2.txt"
   say "collectives: $label, P=$p"

@@ -645,10 +645,13 @@ def config_compute(computes, model, shape, T, classes, args):
     macs, params = T * sum(l['macs'] for l in layers), sum(l['params'] for l in layers)
     base = computes.get(model) or computes['spiking_resnet18']
     comp = base.scaled(macs, params)
-    if args.sample_seconds and model == 'spiking_resnet18':
-        comp.c = args.sample_seconds * macs / base.macs - comp.r
+    if args.sample_seconds:
+        # A quieter or faster core: every part of the work (f, c, r) faster by the same factor.
+        r18 = computes['spiking_resnet18']
+        k = args.sample_seconds / (r18.c + r18.r)
+        comp.f, comp.c, comp.r = comp.f * k, comp.c * k, comp.r * k
     if args.chunk_seconds is not None:
-        comp.r = args.chunk_seconds * params / base.params
+        comp.r = args.chunk_seconds * params / computes['spiking_resnet18'].params
     return layers, comp
 
 
@@ -656,12 +659,18 @@ def predictions(args, fitted, computes):
     net, shm = network_transport(fitted, args)
     bucket = args.bucket_mb * 2 ** 20
     e = args.core_efficiency
-    print(f'\n== predictions: network {net.name}, alpha {net.alpha * 1e6:.1f} us (TCP stack measured here '
-          f'{(net.alpha - args.wire_latency_us * 1e-6) * 1e6:.1f} + wire {args.wire_latency_us:g}), '
-          f'{1 / net.beta / 1e9:.2f} GB/s ({100 * args.link_efficiency_used:.0f} % of the link); '
-          f'per-core efficiency of a full node {e} (assumed); gradient scheme {args.scheme}, overlap {args.overlap:g}')
-    r18 = computes['spiking_resnet18']
-    print(f'   ResNet-18 compute (CPU time here): f = {r18.f:.3f} s/step, c = {r18.c:.3f} s/sample/thread, '
+    ar = net.fit_for('allreduce_sum_i64')
+    print(f'\n== predictions: network {net.name}: allreduce alpha {ar.alpha * 1e6:.1f} us (TCP stack measured here '
+          f'{(ar.alpha - args.wire_latency_us * 1e-6) * 1e6:.1f} + wire {args.wire_latency_us:g}), link '
+          f'{args.link_gbit / 8 * args.link_efficiency_used:.2f} GB/s ({100 * args.link_efficiency_used:.0f} % of '
+          f'{args.link_gbit:g} Gbit/s); per-core efficiency of a full node {e} (assumed); gradient scheme {args.scheme}, '
+          f'overlap {args.overlap:g}')
+    for op, t in net.fits.items():
+        print(f'   {op:20} alpha {t.alpha * 1e6:7.1f} us  beta {t.beta * 1e9:7.4f} ns/B ({1 / t.beta / 1e9:5.2f} GB/s)  '
+              f'gamma {t.gamma * 1e9:.4f} ns/B')
+    _, r18 = config_compute(computes, 'spiking_resnet18', (3, 32, 32), 6, 10, args)
+    print(f'   ResNet-18 compute ({"scaled to --sample-seconds " + str(args.sample_seconds) if args.sample_seconds else "CPU time here"}): '
+          f'f = {r18.f:.3f} s/step, c = {r18.c:.3f} s/sample/thread, '
           f'r = {r18.r * 1e3:.1f} ms/chunk serial; other inputs scaled by multiply-adds and parameters')
     print('   layout hybrid = one rank per node with a worker thread per core (the README\'s multi-host recipe);'
           ' flat = one single-thread rank per core')
@@ -745,7 +754,9 @@ def main():
                     help='network latency per message round added to the TCP stack latency measured here (25)')
     ap.add_argument('--core-efficiency', type=float, default=0.85,
                     help='per-core speed of a fully busy node against one busy core (0.85, assumed)')
-    ap.add_argument('--sample-seconds', type=float, help='override: ResNet-18 seconds per sample per thread')
+    ap.add_argument('--sample-seconds', type=float,
+                    help='ResNet-18 seconds per sample per thread in chunks of one (c + r) of the cores to predict for; '
+                         'f, c and r all scale by the same factor (default: as measured here, CPU time)')
     ap.add_argument('--chunk-seconds', type=float, help='override: ResNet-18 seconds of serial accumulation per chunk')
     ap.add_argument('--wall', action='store_true', help='predict from wall time instead of CPU time of the unit runs')
     ap.add_argument('--quartile', action='store_true', help='fit the lower quartile instead of the median')

@@ -246,21 +246,24 @@ def least_squares(rows):
     return [max(v, 0.0) for v in x]
 
 
-def fit_transport(name, points, cores=2):
-    """alpha, beta, gamma from the points with a core per rank (P <= cores), least squares on
-    relative error, each point taking the algorithm the current parameters find cheaper; then
-    sigma alone from the oversubscribed points (P > cores), with alpha, beta, gamma kept."""
-    t = Transport(name, 20e-6, 1e-9, 0.0, 0.0, cores)
+def fit_transport(name, points, cores=2, small=256, large=1 << 20):
+    """alpha from the small messages (n <= 256 B: the smallest time per latency round of the
+    sizes, each a median; the first size of a run is often disturbed), beta from the large ones
+    (n >= 1 MiB, the gradients' regime: least squares on relative error, alpha kept), both on
+    the points with a core per rank (P <= cores); each point takes the algorithm the
+    parameters find cheaper. Then sigma alone from the oversubscribed points (P > cores)."""
     domain = [q for q in points if q[2] <= cores]
-    for _ in range(8):
-        rows = []
-        for op, n, p, seconds in domain:
-            r, w, g = min(t.terms(op, n, p), key=lambda o: o[0] * t.round_cost(p) + o[1] * t.beta + o[2] * t.gamma)
-            rows.append(([r, w, g], seconds))
-        if not rows:
-            break
-        a, b, g = least_squares(rows)
-        t = Transport(name, a, b, g, 0.0, cores)
+    t = Transport(name, 10e-6, 1e-9, 0.0, 0.0, cores)
+    for _ in range(3):
+        def term(op, n, p):
+            return min(t.terms(op, n, p), key=lambda o: o[0] * t.alpha + o[1] * t.beta)
+        lat = [s_ / term(op, n, p)[0] for op, n, p, s_ in domain if n <= small and term(op, n, p)[0] > 0]
+        alpha = min(lat) if lat else t.alpha
+        big = [(term(op, n, p), s_) for op, n, p, s_ in domain if n >= large]
+        num = sum(w * (s_ - r * alpha) / s_ ** 2 for (r, w, g), s_ in big)
+        den = sum(w * w / s_ ** 2 for (r, w, g), s_ in big)
+        beta = max(num / den, 1e-13) if den > 0 else t.beta
+        t = Transport(name, alpha, beta, 0.0, 0.0, cores)
     over = [q for q in points if q[2] > cores]
     if over:
         # sigma: minimise the median relative error over a grid (one parameter; medians resist outliers).
@@ -268,7 +271,7 @@ def fit_transport(name, points, cores=2):
         for k in range(0, 400):
             sigma = 1e-7 * 1.05 ** k
             trial = Transport(name, t.alpha, t.beta, t.gamma, sigma, cores)
-            err = statistics.median(abs(math.log(trial.time(op, n, p) / s)) for op, n, p, s in over)
+            err = statistics.median(abs(math.log(trial.time(op, n, p) / s_)) for op, n, p, s_ in over)
             if best is None or err < best[0]:
                 best = (err, sigma)
         t = Transport(name, t.alpha, t.beta, t.gamma, best[1], cores)
@@ -366,8 +369,11 @@ def fit_compute(units, model, macs, params, accumulate, column):
     for u in rows:
         if u['b'] == u['chunk']:
             whole.setdefault(int(u['b']), []).append(float(u[column]))
-    if not whole:
-        return None, {}
+    if not whole:   # only chunks of one: regress over their batch sizes
+        for u in rows:
+            whole.setdefault(int(u['b']), []).append(float(u[column]))
+        if not whole:
+            return None, {}
     points = sorted((b, statistics.median(v)) for b, v in whole.items())
     if len(points) >= 2:
         xs, ys = [p[0] for p in points], [p[1] for p in points]
@@ -478,8 +484,8 @@ def report(args):
         by_transport.setdefault(transport_of(r['label']), []).append(
             (r['op'], float(r['bytes']), int(r['ranks']), float(r[column]) * 1e-6))
     fitted = {}
-    print('\n== collectives: fitted parameters per transport (alpha, beta, gamma on P <= 2, a core per rank;')
-    print('   sigma, the oversubscription delay per round, on P > 2 alone)')
+    print('\n== collectives: fitted parameters per transport and collective (alpha from n <= 256 B, beta from')
+    print('   n >= 1 MiB, on P <= 2, a core per rank; sigma, the oversubscription delay per round, on P > 2 alone)')
     print(f'{"transport":8} {"collective":19} {"alpha us":>8} {"beta ns/B":>9} {"GB/s":>7} {"gamma ns/B":>10} {"sigma us":>9} '
           f'{"P<=2: within 20 %":>18} {"med |err|":>9} {"P>2: within 20 %":>17} {"med |err|":>9}')
     for name, points in sorted(by_transport.items()):

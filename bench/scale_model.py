@@ -167,10 +167,12 @@ def describe_collectives(model, shape, T, scheme, bucket_bytes):
              'rs_i64': 'reduce-scatter SUM Int64', 'ag_f32': 'allgather fp32'}
     for (phase, op), (count, total, largest, smallest) in groups.items():
         lines.append(f'  {phase:18} {names[op]:28} {count:6d} {total:14,d} {smallest:10,d} {largest:12,d}')
-    blocking = sum(1 for op, _, _ in steps if op in ('max_i32', 'sum_i64'))
-    total = sum(n * ELEMENT[op] for op, n, _ in steps)
-    lines.append(f'  per step: {len([s for s in steps if s[0] != "wait"])} collectives, {blocking} of them blocking, '
-                 f'{total:,} bytes per rank vector (fp32 gradient: {4 * params:,} bytes); '
+    small = sum(1 for op, _, _ in steps if op in ('max_i32', 'sum_i64'))
+    # Bytes each rank sends in ring algorithms (P large): allreduce 2n, reduce-scatter and allgather n.
+    wire = sum(n * ELEMENT[op] * (2 if op in ('max_i32', 'sum_i64', 'isum_i64') else 1) for op, n, _ in steps)
+    lines.append(f'  per step: {len([x for x in steps if x[0] != "wait"])} collectives, {small} of them small blocking '
+                 f'allreduces (BatchNorm, loss, exponents, stop, accuracy); ring wire bytes per rank {wire / 1e6:.1f} MB = '
+                 f'{wire / (8 * params):.2f} x an fp32 ring allreduce of the gradient ({8 * params / 1e6:.1f} MB); '
                  f'`bench` runs all but the stop agreement and accuracy counts')
     return '\n'.join(lines)
 
@@ -703,7 +705,7 @@ def predictions(args, fitted, computes):
     print('   layout hybrid = one rank per node with a worker thread per core (the README\'s multi-host recipe);'
           ' flat = one single-thread rank per core')
     nodes_list = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-    cores_list = [32, 64, 128] if args.full else [32, 128]
+    cores_list = [16, 32, 64, 128] if args.full else [16, 32, 128]
     for title, model, shape, T, batch, classes in CONFIGS:
         layers, comp = config_compute(computes, model, shape, T, classes, args)
         for mode in ('strong', 'weak'):

@@ -696,8 +696,7 @@ def predictions(args, fitted, computes):
           f'{args.link_gbit:g} Gbit/s); per-core efficiency of a full node {e} (assumed); gradient scheme {args.scheme}, '
           f'overlap {args.overlap:g}')
     for op, t in net.fits.items():
-        print(f'   {op:20} alpha {t.alpha * 1e6:7.1f} us  beta {t.beta * 1e9:7.4f} ns/B ({1 / t.beta / 1e9:5.2f} GB/s)  '
-              f'gamma {t.gamma * 1e9:.4f} ns/B')
+        print(f'   {op:20} alpha {t.alpha * 1e6:7.1f} us  beta {t.beta * 1e9:7.4f} ns/B ({1 / t.beta / 1e9:5.2f} GB/s)')
     _, r18 = config_compute(computes, 'spiking_resnet18', (3, 32, 32), 6, 10, args)
     print(f'   ResNet-18 compute ({"scaled to --sample-seconds " + str(args.sample_seconds) if args.sample_seconds else "CPU time here"}): '
           f'f = {r18.f:.3f} s/step, c = {r18.c:.3f} s/sample/thread, '

@@ -120,16 +120,32 @@ public enum ExactSum {
         }
     }
 
+    /// `exponent(of:count:)` with ranges of the values on the worker threads.
+    public static func exponentOnWorkers(of values: UnsafePointer<Float>, count: Int) -> Int32 {
+        // The largest of the parts' exponents (the markers are Int32.max and .min, so max works for them too).
+        let lock = NSLock()
+        var exponent = zeroExponent
+        Parallel.forEachRange(count) { range in
+            let part = self.exponent(of: values + range.lowerBound, count: range.count)
+            lock.lock(); exponent = max(exponent, part); lock.unlock()
+        }
+        return exponent
+    }
+
+    /// `accumulate` with ranges of elements on the worker threads: each
+    /// element's integers add up on their own, so the result is the same.
+    public static func accumulateOnWorkers(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
+                                           exponent: Int32, into fixed: UnsafeMutablePointer<Int64>) {
+        Parallel.forEachRange(count) { range in
+            accumulate(partials + range.lowerBound, chunks: chunks, count: range.count, stride: count, exponent: exponent,
+                       into: fixed + range.lowerBound)
+        }
+    }
+
     /// The whole reduction on one process: `result[i] = Σ_c partials[c, i]`.
     public static func sum(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
                            into result: UnsafeMutablePointer<Float>) {
-        // The largest of the parts' exponents (the markers are Int32.max and .min, so max works for them too).
-        let total = chunks * count, lock = NSLock()
-        var exponent = zeroExponent
-        Parallel.forEachRange(total) { range in
-            let part = self.exponent(of: partials + range.lowerBound, count: range.count)
-            lock.lock(); exponent = max(exponent, part); lock.unlock()
-        }
+        let exponent = exponentOnWorkers(of: partials, count: chunks * count)
         guard exponent != nonFiniteExponent, exponent != zeroExponent else {
             finish(nil, count: count, exponent: exponent, into: result)
             return

@@ -26,8 +26,15 @@ public final class DistributedReducer: BatchReducer {
     /// This rank's traffic since the last `resetTraffic()`.
     public private(set) var traffic = ReductionTraffic()
 
-    /// Measured with `mpirun -np 2 clif-mpi bench` (spiking_resnet18, T 6,
-    /// b 32; 62 gradient tensors, 11.2 M elements): see the README.
+    /// 1 M elements (12 MB on the wire per bucket). spiking_resnet18 starts 21
+    /// gradient sums per step (11.2 M elements, the largest 2.4 M): 1 M makes
+    /// 7 buckets (21 collectives instead of the 42 of one allreduce pair per
+    /// tensor), 256 K makes 11 and 4 M makes 3. Larger buckets close later,
+    /// so less of their traffic hides behind backward; smaller ones add
+    /// latencies. `mpirun -np 2 clif-mpi bench` on a shared 2-core host could
+    /// not tell the three apart (step times varied 3× between repetitions,
+    /// README "Benchmarks"), so the middle one stays until a quiet host says
+    /// otherwise.
     public static let defaultBucketElements = 1 << 20
 
     /// Collective: every rank creates its reducer at the same point (the

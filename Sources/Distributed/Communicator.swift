@@ -13,9 +13,9 @@ public protocol Communicator: AnyObject {
     /// Starts an element-wise maximum over all ranks, in place; `values`
     /// must stay valid until the result completes.
     func startAllreduceMax(_ values: UnsafeMutablePointer<Int32>, count: Int) -> PendingReduction
-    /// Starts the integer sum over all ranks of `values` (`[size, block]`),
-    /// of which this rank receives row `rank` in `result` (`[block]`).
-    func startReduceScatterSum(_ values: UnsafePointer<Int64>, block: Int,
+    /// Starts the integer sum over all ranks of `values` (`[size, block]`,
+    /// overwritten), of which this rank receives row `rank` in `result` (`[block]`).
+    func startReduceScatterSum(_ values: UnsafeMutablePointer<Int64>, block: Int,
                                into result: UnsafeMutablePointer<Int64>) -> PendingReduction
     /// Starts gathering every rank's row of `values` (`[size, block]`; this
     /// rank's own row, `rank`, is already in place) into every rank's copy.
@@ -52,7 +52,7 @@ public final class SingleProcess: Communicator {
     public func allreduceMax(_ values: inout [Int32]) {}
     public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
     public func startAllreduceMax(_ values: UnsafeMutablePointer<Int32>, count: Int) -> PendingReduction { Completed() }
-    public func startReduceScatterSum(_ values: UnsafePointer<Int64>, block: Int,
+    public func startReduceScatterSum(_ values: UnsafeMutablePointer<Int64>, block: Int,
                                       into result: UnsafeMutablePointer<Int64>) -> PendingReduction {
         result.update(from: values, count: block)
         return Completed()

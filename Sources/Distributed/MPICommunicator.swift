@@ -9,6 +9,8 @@ public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
     private let comm: MPI_Comm
+    /// Reduce-scatters started on this communicator (the same count on every rank).
+    private var reduceScatters = 0
 
     public convenience init() {
         var provided: Int32 = 0
@@ -53,11 +55,11 @@ public final class MPICommunicator: Communicator {
         return pending
     }
 
-    public func startReduceScatterSum(_ values: UnsafePointer<Int64>, block: Int,
+    public func startReduceScatterSum(_ values: UnsafeMutablePointer<Int64>, block: Int,
                                       into result: UnsafeMutablePointer<Int64>) -> PendingReduction {
-        let pending = Request()
-        _ = MPI_Ireduce_scatter_block(values, result, Int32(block), MPI_INT64_T, MPI_SUM, comm, &pending.request)
-        return pending
+        defer { reduceScatters += 1 }
+        return RingReduceScatter(values, block: block, into: result, rank: rank, size: size, comm: comm,
+                                 serial: reduceScatters)
     }
 
     public func startAllgather(_ values: UnsafeMutablePointer<Float>, block: Int) -> PendingReduction {

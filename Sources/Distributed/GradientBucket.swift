@@ -9,8 +9,8 @@ import Core
 ///    more coarsely and change their bits);
 /// 2. reducing: each rank adds its chunks' partials into `Int64` at those
 ///    exponents, the tensors laid end to end and padded to `size × block`,
-///    and a reduce-scatter sums them, leaving rank `r` the exact integer
-///    totals of elements `r·block ..< (r+1)·block`;
+///    and a reduce-scatter (`RingReduceScatter`) sums them, leaving rank `r`
+///    the exact integer totals of elements `r·block ..< (r+1)·block`;
 /// 3. gathering: each rank converts its own block to fp32 (`ExactSum.finish`,
 ///    tensor by tensor) and an allgather hands every rank all blocks.
 ///

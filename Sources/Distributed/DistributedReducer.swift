@@ -31,10 +31,11 @@ public final class DistributedReducer: BatchReducer {
     /// 7 buckets (21 collectives instead of the 42 of one allreduce pair per
     /// tensor), 256 K makes 11 and 4 M makes 3. Larger buckets close later,
     /// so less of their traffic hides behind backward; smaller ones add
-    /// latencies. `mpirun -np 2 clif-mpi bench` on a shared 2-core host could
-    /// not tell the three apart (step times varied 3× between repetitions,
-    /// README "Benchmarks"), so the middle one stays until a quiet host says
-    /// otherwise.
+    /// latencies. Neither `mpirun -np 2 clif-mpi bench` on a shared 2-core
+    /// host (step times varied 3× between repetitions, README "Benchmarks")
+    /// nor the collectives alone (`bench/reduction_collectives.c`: medians
+    /// 183, 216, 178 ms for 256 K, 1 M, 4 M, ranges overlapping) tell them
+    /// apart, so the middle one stays until a quiet host says otherwise.
     public static let defaultBucketElements = 1 << 20
 
     /// Collective: every rank creates its reducer at the same point (the

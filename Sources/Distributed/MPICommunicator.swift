@@ -8,12 +8,19 @@ import Foundation
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
-    private let comm = MPI_COMM_WORLD
+    private let comm: MPI_Comm
+    /// Reduce-scatters started on this communicator (the same count on every rank).
+    private var reduceScatters = 0
 
-    public init() {
+    public convenience init() {
         var provided: Int32 = 0
         MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
         // Errors abort the whole job (the default), so no rank hangs on a dead peer.
+        self.init(comm: MPI_COMM_WORLD)
+    }
+
+    private init(comm: MPI_Comm) {
+        self.comm = comm
         var r: Int32 = 0, s: Int32 = 0
         MPI_Comm_rank(comm, &r)
         MPI_Comm_size(comm, &s)
@@ -42,10 +49,30 @@ public final class MPICommunicator: Communicator {
         _ = MPI_Allreduce(MPI_IN_PLACE, values, Int32(count), MPI_INT64_T, MPI_SUM, comm)
     }
 
-    public func startAllreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) -> PendingReduction {
+    public func startAllreduceMax(_ values: UnsafeMutablePointer<Int32>, count: Int) -> PendingReduction {
         let pending = Request()
-        _ = MPI_Iallreduce(MPI_IN_PLACE, values, Int32(count), MPI_INT64_T, MPI_SUM, comm, &pending.request)
+        _ = MPI_Iallreduce(MPI_IN_PLACE, values, Int32(count), MPI_INT32_T, MPI_MAX, comm, &pending.request)
         return pending
+    }
+
+    public func startReduceScatterSum(_ values: UnsafeMutablePointer<Int64>, block: Int,
+                                      into result: UnsafeMutablePointer<Int64>) -> PendingReduction {
+        defer { reduceScatters += 1 }
+        return RingReduceScatter(values, block: block, into: result, rank: rank, size: size, comm: comm,
+                                 serial: reduceScatters)
+    }
+
+    public func startAllgather(_ values: UnsafeMutablePointer<Float>, block: Int) -> PendingReduction {
+        let pending = Request()
+        _ = MPI_Iallgather(MPI_IN_PLACE, 0, MPI_FLOAT, values, Int32(block), MPI_FLOAT, comm, &pending.request)
+        return pending
+    }
+
+    public func duplicate() -> Communicator {
+        var copy: MPI_Comm? = nil
+        _ = MPI_Comm_dup(comm, &copy)
+        guard let copy else { preconditionFailure("MPI_Comm_dup returned no communicator") }
+        return MPICommunicator(comm: copy)
     }
 
     public func broadcast(_ bytes: inout [UInt8], root: Int) {
@@ -102,8 +129,20 @@ public final class MPICommunicator: Communicator {
 
     final class Request: PendingReduction {
         var request: MPI_Request? = nil
+        private var completed = false
+
         func wait() {
+            guard !completed else { return }
             _ = MPI_Wait(&request, nil)
+            completed = true
+        }
+
+        func test() -> Bool {
+            guard !completed else { return true }
+            var flag: Int32 = 0
+            _ = MPI_Test(&request, &flag, nil)
+            completed = flag != 0
+            return completed
         }
     }
 }

@@ -101,6 +101,7 @@ struct Bench: ParsableCommand {
                 Profiler.reset()
                 Profiler.enabled = true
                 distributed.resetTimer()
+                distributed.resetTraffic()
                 cpuStart = processCPUSeconds()
             }
             let start = Date()
@@ -128,6 +129,9 @@ struct Bench: ParsableCommand {
                      flopsPerSample / 1e9))
         print(String(format: "communication share: %.3f (%.3f s waiting in collectives on rank 0)",
                      distributed.communicationSeconds / seconds, distributed.communicationSeconds))
+        let traffic = distributed.traffic
+        print(String(format: "reduction traffic: %.1f MB per step in %.0f collectives (rank 0)",
+                     Double(traffic.bytesSent) / 1e6 / Double(steps), Double(traffic.collectives) / Double(steps)))
         print("time share by kind of work (rank 0):")
         let totals = Profiler.totals
         let measured = totals.values.reduce(0, +)

@@ -64,7 +64,7 @@ public final class DistributedReducer: BatchReducer {
                     into result: UnsafeMutablePointer<Float>) {
         progress()
         // A rank without partials contributes the all-zero marker, the smallest value.
-        var exponent = [chunks * count > 0 ? ExactSum.exponent(of: partials, count: chunks * count) : ExactSum.zeroExponent]
+        var exponent = [chunks * count > 0 ? ExactSum.exponentOnWorkers(of: partials, count: chunks * count) : ExactSum.zeroExponent]
         timed { communicator.allreduceMax(&exponent) }
         traffic.allreduce(bytes: 4, ranks: communicator.size)
         guard exponent[0] != ExactSum.nonFiniteExponent, exponent[0] != ExactSum.zeroExponent else {
@@ -74,13 +74,13 @@ public final class DistributedReducer: BatchReducer {
         let fixed = UnsafeMutablePointer<Int64>.allocate(capacity: max(count, 1))
         defer { fixed.deallocate() }
         fixed.initialize(repeating: 0, count: count)
-        if chunks > 0 { ExactSum.accumulate(partials, chunks: chunks, count: count, exponent: exponent[0], into: fixed) }
+        if chunks > 0 { ExactSum.accumulateOnWorkers(partials, chunks: chunks, count: count, exponent: exponent[0], into: fixed) }
         timed { communicator.allreduceSum(fixed, count: count) }
         traffic.allreduce(bytes: 8 * count, ranks: communicator.size)
         ExactSum.finish(fixed, count: count, exponent: exponent[0], into: result)
     }
 
-    public func sumDeferred(_ partials: [Float], chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void) {
+    public func sumDeferred(_ partials: ScratchBuffer, chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void) {
         precondition(partials.count == chunks * count, "sumDeferred: \(partials.count) partials are not \(chunks) chunks of \(count)")
         open.add(partials, chunks: chunks, count: count, deliver: deliver)
         if open.elements >= bucketElements { closeOpenBucket() }

@@ -39,7 +39,8 @@ final class GradientBucket {
     }
 
     private struct Sum {
-        let partials: [Float]
+        /// Released once the partials are in the integers.
+        let partials: ScratchBuffer?
         let chunks: Int
         let count: Int
         let offset: Int
@@ -70,10 +71,10 @@ final class GradientBucket {
 
     /// Adds one tensor's partials (`[chunks, count]`; none on a rank without
     /// chunks) while the bucket is collecting.
-    func add(_ partials: [Float], chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void) {
+    func add(_ partials: ScratchBuffer, chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void) {
         precondition(stage == .collecting, "GradientBucket.add: the bucket is already \(stage)")
-        let exponent = partials.isEmpty ? ExactSum.zeroExponent
-            : partials.withUnsafeBufferPointer { ExactSum.exponent(of: $0.baseAddress!, count: $0.count) }
+        let exponent = chunks == 0 ? ExactSum.zeroExponent
+            : ExactSum.exponentOnWorkers(of: partials.pointer, count: chunks * count)
         sums.append(Sum(partials: partials, chunks: chunks, count: count, offset: elements, deliver: deliver))
         exponents.append(exponent)
         elements += count
@@ -118,14 +119,13 @@ final class GradientBucket {
         for (t, sum) in sums.enumerated() {
             let exponent = agreed![t]
             exponents[t] = exponent
-            guard exponent != ExactSum.nonFiniteExponent, exponent != ExactSum.zeroExponent, sum.chunks > 0 else { continue }
-            sum.partials.withUnsafeBufferPointer {
-                ExactSum.accumulate($0.baseAddress!, chunks: sum.chunks, count: sum.count, exponent: exponent,
-                                    into: fixed + sum.offset)
-            }
+            guard exponent != ExactSum.nonFiniteExponent, exponent != ExactSum.zeroExponent, sum.chunks > 0,
+                  let partials = sum.partials else { continue }
+            ExactSum.accumulateOnWorkers(partials.pointer, chunks: sum.chunks, count: sum.count, exponent: exponent,
+                                         into: fixed + sum.offset)
         }
         // The partials are in the integers now.
-        sums = sums.map { Sum(partials: [], chunks: $0.chunks, count: $0.count, offset: $0.offset, deliver: $0.deliver) }
+        sums = sums.map { Sum(partials: nil, chunks: $0.chunks, count: $0.count, offset: $0.offset, deliver: $0.deliver) }
         owned = .allocate(capacity: max(block, 1))
         self.fixed = fixed
         request = channels.scatter.startReduceScatterSum(fixed, block: block, into: owned!)

@@ -296,7 +296,7 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        context.reducer.sumDeferred(partials.array, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias, outChannels, inChannels, kernel] totals in
+        context.reducer.sumDeferred(partials, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias, outChannels, inChannels, kernel] totals in
             totals.withUnsafeBufferPointer { sums in
                 let gradWeight = ScratchBuffer(count: weightCount)
                 EventConv.outputMajor(gradWeight.pointer, sums.baseAddress!, outChannels: outChannels,

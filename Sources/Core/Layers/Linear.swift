@@ -118,7 +118,7 @@ public final class Linear: Layer {
                 }
             }
         }
-        context.reducer.sumDeferred(partials.array, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias] totals in
+        context.reducer.sumDeferred(partials, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias] totals in
             totals.withUnsafeBufferPointer { sums in
                 store.accumulateGradient(weight, sums.baseAddress!)
                 store.accumulateGradient(bias, sums.baseAddress! + weight.count)

@@ -11,8 +11,10 @@ public protocol BatchReducer: AnyObject {
     /// Starts the same sum for parameter gradients and hands the totals to
     /// `deliver` no later than `finishPending()`, so a distributed reducer can
     /// overlap the communication with the rest of the backward pass. Totals
-    /// are delivered in the order the sums were started.
-    func sumDeferred(_ partials: [Float], chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void)
+    /// are delivered in the order the sums were started. The reducer takes
+    /// `partials` over (the caller no longer writes it) and may keep it until
+    /// its totals are under way: no copy of a layer's partials is made.
+    func sumDeferred(_ partials: ScratchBuffer, chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void)
 
     /// Completes every deferred sum.
     func finishPending()
@@ -22,8 +24,19 @@ public protocol BatchReducer: AnyObject {
 }
 
 extension BatchReducer {
+    public func sumDeferred(_ partials: ScratchBuffer, chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void) {
+        precondition(partials.count == chunks * count,
+                     "BatchReducer.sumDeferred: \(partials.count) partials are not \(chunks) chunks of \(count)")
+        var totals = [Float](repeating: 0, count: count)
+        totals.withUnsafeMutableBufferPointer { sum(partials.pointer, chunks: chunks, count: count, into: $0.baseAddress!) }
+        deliver(totals)
+    }
+
+    /// `sumDeferred` of partials in an array (`[chunks, count]`; copied).
     public func sumDeferred(_ partials: [Float], chunks: Int, count: Int, deliver: @escaping ([Float]) -> Void) {
-        deliver(sum(partials, chunks: chunks, count: count))
+        let buffer = ScratchBuffer(count: partials.count)
+        partials.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        sumDeferred(buffer, chunks: chunks, count: count, deliver: deliver)
     }
 
     public func finishPending() {}

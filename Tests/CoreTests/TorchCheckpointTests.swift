@@ -43,6 +43,25 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
+    /// A safetensors file whose header length's low byte is 0x80 (one in 32
+    /// header lengths) is not taken for a legacy torch pickle: a checkpoint of
+    /// exactly that size failed to resume once.
+    func testSafeTensorsStartingWith0x80IsNotAPickle() throws {
+        var lowBytes: Set<UInt8> = []
+        for padding in 0..<64 {
+            var writer = SafeTensorsWriter()
+            writer.add("w", shape: [2], floats: [1, 2])
+            writer.metadata = ["padding": String(repeating: "x", count: padding)]
+            let data = writer.data()
+            lowBytes.insert(data[0])
+            XCTAssertFalse(TorchCheckpoint.isTorchFile(data), "header length \(data[0]) taken for torch")
+            XCTAssertEqual(try SafeTensorsFile(data: data).tensors["w"]?.floats, [1, 2])
+        }
+        XCTAssertTrue(lowBytes.contains(0x80), "no header length with low byte 0x80 was tried")
+        let legacy = Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19])
+        XCTAssertTrue(TorchCheckpoint.isTorchFile(legacy))
+    }
+
     func testReadsTheOriginalsCheckpointWithSGD() throws {
         let contents = try TorchCheckpoint.read(contentsOf: url("checkpoint.pth"))
         let expected = try expected("checkpoint")

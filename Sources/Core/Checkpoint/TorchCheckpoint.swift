@@ -49,9 +49,16 @@ public struct TorchOptimizerState: Sendable {
 /// accepted, and nothing is called: a checkpoint that names anything else
 /// (`os.system`, a model class pickled whole) is refused.
 public enum TorchCheckpoint {
-    /// Whether `data` starts like a `torch.save` file (zip, or the legacy pickle).
+    /// Whether `data` starts like a `torch.save` file (zip, or the legacy
+    /// pickle: the PROTO opcode 0x80). A safetensors file starts with its
+    /// header length, whose low byte is 0x80 for one header length in 32
+    /// (headers are padded to 8 bytes), so a file whose header follows at
+    /// byte 8 (`{`) is safetensors whatever its first byte.
     public static func isTorchFile(_ data: Data) -> Bool {
-        ZipArchive.hasSignature(data) || data.first == 0x80
+        if ZipArchive.hasSignature(data) { return true }
+        guard data.first == 0x80 else { return false }
+        let start = data.startIndex
+        return !(data.count > 8 && data[start + 8] == UInt8(ascii: "{"))
     }
 
     /// The calls data.pkl may record, and the globals it may name.

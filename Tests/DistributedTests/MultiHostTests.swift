@@ -123,10 +123,12 @@ final class MultiHostTests: XCTestCase {
         let description: String
     }
 
-    /// Runs a program to its end, with stdout and stderr together. Past
-    /// `deadline` it is sent SIGTERM (netns-hosts.sh then stops mpirun and
-    /// removes its hosts), SIGKILL 5 s later, and `HarnessError` is thrown.
-    static func run(_ executable: URL, _ arguments: [String], until deadline: Date) throws -> (status: Int32, output: String) {
+    /// Runs a program to its end, with stdout and stderr together, in
+    /// `environment` (nil: this process's). Past `deadline` it is sent SIGTERM
+    /// (netns-hosts.sh then stops mpirun and removes its hosts), SIGKILL 5 s
+    /// later, and `HarnessError` is thrown.
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                    until deadline: Date) throws -> (status: Int32, output: String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("clif-multihost-\(UUID().uuidString).log")
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
             throw HarnessError(description: "cannot create \(log.path)")
@@ -136,6 +138,7 @@ final class MultiHostTests: XCTestCase {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

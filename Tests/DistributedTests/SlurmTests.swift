@@ -65,16 +65,9 @@ final class SlurmTests: XCTestCase {
             XCTAssertTrue(log.contains("2 processes"), "the job did not run as 2 MPI ranks:\n\(log)")
             XCTAssertTrue(log.contains("clif-mpi exited with status 0"), log)
             print("SlurmTests: LAUNCHER=\(launcher) took \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
-            folders[launcher] = work.appendingPathComponent("out-\(launcher)")
-            try FileManager.default.moveItem(at: outDir, to: folders[launcher]!)
-            try clearJobLogs()
+            folders[launcher] = try keepOutput(of: launcher)
         }
-        let single = try Self.run(try MultiHostTests.clifBinary(), ["train"] + train + ["-out_dir", outDir.path],
-                                  until: deadline)
-        XCTAssertEqual(single.status, 0, "single-process run failed:\n\(single.output)")
-        for (launcher, folder) in folders.sorted(by: { $0.key < $1.key }) {
-            try assertSameCheckpoint("checkpoint_latest.safetensors", folder, "LAUNCHER=\(launcher)")
-        }
+        try assertSameAsOneProcess(train, folders, files: ["checkpoint_latest.safetensors"], "", until: deadline)
     }
 
     /// The signal Slurm sends at `--signal=B:USR1@120` (the script's own
@@ -107,17 +100,28 @@ final class SlurmTests: XCTestCase {
             XCTAssertTrue(log.contains("start epoch: 1 at batch"), log)
             XCTAssertTrue(log.contains("clif-mpi exited with status 0"), log)
             print("SlurmTests: LAUNCHER=\(launcher) stopped, requeued and finished in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
-            folders[launcher] = work.appendingPathComponent("out-\(launcher)")
-            try FileManager.default.moveItem(at: outDir, to: folders[launcher]!)
-            try clearJobLogs()
+            folders[launcher] = try keepOutput(of: launcher)
         }
+        try assertSameAsOneProcess(train, folders, files: ["checkpoint_latest.safetensors", "checkpoint_max.safetensors"],
+                                   ", stopped and resumed", until: deadline)
+    }
+
+    /// Moves the finished job's out_dir aside as `out-<launcher>` and clears the job logs.
+    func keepOutput(of launcher: String) throws -> URL {
+        let folder = work.appendingPathComponent("out-\(launcher)")
+        try FileManager.default.moveItem(at: outDir, to: folder)
+        try clearJobLogs()
+        return folder
+    }
+
+    /// Trains `train` as one plain process and holds every launcher's `files` to its bytes.
+    func assertSameAsOneProcess(_ train: [String], _ folders: [String: URL], files: [String], _ what: String,
+                                until deadline: Date) throws {
         let single = try Self.run(try MultiHostTests.clifBinary(), ["train"] + train + ["-out_dir", outDir.path],
                                   until: deadline)
         XCTAssertEqual(single.status, 0, "single-process run failed:\n\(single.output)")
         for (launcher, folder) in folders.sorted(by: { $0.key < $1.key }) {
-            for file in ["checkpoint_latest.safetensors", "checkpoint_max.safetensors"] {
-                try assertSameCheckpoint(file, folder, "LAUNCHER=\(launcher), stopped and resumed")
-            }
+            for file in files { try assertSameCheckpoint(file, folder, "LAUNCHER=\(launcher)" + what) }
         }
     }
 
@@ -238,35 +242,6 @@ final class SlurmTests: XCTestCase {
     /// (SIGTERM, SIGKILL 5 s later) past `deadline` with `HarnessError`.
     static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
                     until deadline: Date) throws -> (status: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("clif-slurm-\(UUID().uuidString).log")
-        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
-            throw MultiHostTests.HarnessError(description: "cannot create \(log.path)")
-        }
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { process.waitUntilExit(); finished.signal() }
-        let timedOut = finished.wait(timeout: .now() + max(deadline.timeIntervalSinceNow, 0)) == .timedOut
-        if timedOut {
-            process.terminate()
-            if finished.wait(timeout: .now() + 5) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
-                finished.wait()
-            }
-        }
-        try handle.close()
-        let output = String(decoding: try Data(contentsOf: log), as: UTF8.self)
-        if timedOut {
-            throw MultiHostTests.HarnessError(description: "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) ran past the test's time budget and was stopped. Output:\n\(output)")
-        }
-        return (process.terminationStatus, output)
+        try MultiHostTests.run(executable, arguments, environment: environment, until: deadline)
     }
 }

@@ -74,22 +74,9 @@ public struct Placement: Sendable {
             ranksOnHost[host, default: []].append(rank)
         }
         let cores = Placement(ranks: group.map { ranks[$0] }).blasCores
-        let places = hosts.map { "\(Self.list(ranksOnHost[$0]!)) on \($0)" }.joined(separator: ", ")
+        let places = hosts.map { "\(RankList.phrase(ranksOnHost[$0]!, limit: .max)) on \($0)" }.joined(separator: ", ")
         let hex = String(ranks[group[0]].fingerprint, radix: 16)
         let probe = String(repeating: "0", count: 16 - hex.count) + hex
         return "\(places) (OpenBLAS core \(cores.joined(separator: "/")), probe \(probe))"
-    }
-
-    /// "rank 4", "ranks 0-3", "ranks 0-2, 5": ascending ranks with runs as ranges.
-    static func list(_ ranks: [Int]) -> String {
-        var parts: [String] = []
-        var start = 0
-        while start < ranks.count {
-            var end = start
-            while end + 1 < ranks.count && ranks[end + 1] == ranks[end] + 1 { end += 1 }
-            parts.append(end == start ? "\(ranks[start])" : "\(ranks[start])-\(ranks[end])")
-            start = end + 1
-        }
-        return (ranks.count == 1 ? "rank " : "ranks ") + parts.joined(separator: ", ")
     }
 }

@@ -52,14 +52,23 @@ final class BatchLayoutTests: XCTestCase {
         XCTAssertEqual(BatchLayout.resolveChunkSamples(requested: 1, batchSize: 128, resumed: legacy).samples, 1)
     }
 
+    func testRankListPhrases() {
+        XCTAssertEqual(RankList.phrase([4]), "rank 4")
+        XCTAssertEqual(RankList.phrase([0, 1, 2, 3]), "ranks 0-3")
+        XCTAssertEqual(RankList.phrase([0, 1, 2, 5]), "ranks 0-2, 5")
+        XCTAssertEqual(RankList.phrase([0, 2, 4, 6], limit: 2), "ranks 0, 2, … (4 in all)")
+        XCTAssertEqual(RankList.phrase([0, 2, 4, 6], limit: .max), "ranks 0, 2, 4, 6")
+    }
+
+    /// The note names the ranks `Shard` leaves without a chunk.
     func testIdleWorkersAreNamed() {
         XCTAssertNil(BatchLayout.idleWorkersNote(batchSize: 128, chunkSamples: 1, ranks: 128, threads: 1))
         XCTAssertNil(BatchLayout.idleWorkersNote(batchSize: 32, chunkSamples: 1, ranks: 2, threads: 2))
         XCTAssertNil(BatchLayout.idleWorkersNote(batchSize: 32, chunkSamples: 1, ranks: 1, threads: 32))
         let ranks = BatchLayout.idleWorkersNote(batchSize: 16, chunkSamples: 1, ranks: 24, threads: 1)
-        XCTAssertTrue(ranks?.contains("ranks 16–23 hold no sample") == true, ranks ?? "no note")
+        XCTAssertTrue(ranks?.contains("ranks 0, 3, 6, 9, 12, 15, 18, 21 hold no sample") == true, ranks ?? "no note")
         let one = BatchLayout.idleWorkersNote(batchSize: 2, chunkSamples: 1, ranks: 3, threads: 1)
-        XCTAssertTrue(one?.contains("rank 2 holds no sample") == true, one ?? "no note")
+        XCTAssertTrue(one?.contains("rank 0 holds no sample") == true, one ?? "no note")
         let threads = BatchLayout.idleWorkersNote(batchSize: 128, chunkSamples: 1, ranks: 64, threads: 4)
         XCTAssertTrue(threads?.contains("2 of each rank's threads idle") == true, threads ?? "no note")
         let larger = BatchLayout.idleWorkersNote(batchSize: 128, chunkSamples: 8, ranks: 32, threads: 1)

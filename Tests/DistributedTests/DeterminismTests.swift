@@ -104,7 +104,7 @@ final class DeterminismTests: XCTestCase {
         try? FileManager.default.removeItem(at: outDir)
         let r = try Tool.mpi(24, Self.arguments + ["-out_dir", outDir.path] + small)
         XCTAssertEqual(r.status, 0, r.output)
-        XCTAssertTrue(r.output.contains("ranks 16–23 hold no sample"), r.output)
+        XCTAssertTrue(r.output.contains("ranks 0, 3, 6, 9, 12, 15, 18, 21 hold no sample"), r.output)
         let distributed = try Data(contentsOf: Tool.runFolder(outDir).appendingPathComponent("checkpoint_latest.safetensors"))
         XCTAssertEqual(distributed, plainSmall, "-b 16 on 24 ranks differs from the plain process")
     }

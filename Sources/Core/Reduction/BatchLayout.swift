@@ -93,9 +93,10 @@ extension BatchLayout {
         let chunks = (batchSize + chunkSamples - 1) / chunkSamples
         let remedy = chunkSamples > 1 ? "a smaller --chunk-samples or a larger -b" : "a larger -b"
         if ranks > chunks {
-            let idle = ranks - chunks == 1 ? "rank \(chunks) holds no sample and only takes part"
-                : "ranks \(chunks)–\(ranks - 1) hold no sample and only take part"
-            return "note: -b \(batchSize) makes \(chunks) chunk\(chunks == 1 ? "" : "s") of \(chunkSamples) sample\(chunkSamples == 1 ? "" : "s") for \(ranks) ranks: \(idle) in the sums (\(remedy) gives them work)"
+            // Which ranks those are is `Shard`'s choice (it spreads the chunks over the ranks).
+            let idle = (0..<ranks).filter { Shard(rank: $0, size: ranks).layout(batch: batchSize, chunkSize: chunkSamples).chunkCount == 0 }
+            let verb = idle.count == 1 ? "holds no sample and only takes part" : "hold no sample and only take part"
+            return "note: -b \(batchSize) makes \(chunks) chunk\(chunks == 1 ? "" : "s") of \(chunkSamples) sample\(chunkSamples == 1 ? "" : "s") for \(ranks) ranks: \(RankList.phrase(idle)) \(verb) in the sums (\(remedy) gives them work)"
         }
         let perRank = (chunks + ranks - 1) / ranks
         if threads > perRank {

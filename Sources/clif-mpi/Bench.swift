@@ -119,6 +119,7 @@ struct Bench: ParsableCommand {
         }
         Profiler.enabled = false
         let busy = RankBusy(samples: localSamples, cpuSeconds: processCPUSeconds() - cpuStart,
+                            computingSeconds: seconds - distributed.communicationSeconds,
                             waitingSeconds: distributed.communicationSeconds).gathered(communicator)
         guard communicator.rank == 0 else { return }
         let perSample = Profiler.forwardMultiplyAdds / Double(samples) * Double(communicator.size)
@@ -155,7 +156,7 @@ struct Bench: ParsableCommand {
             print(String(format: "GEMM phases (rank 0): %.1f GFLOP/s per worker thread = %.0f %% of the sgemm peak measured here (%.1f GFLOP/s per thread, %.1f for %d threads)",
                          rate, 100 * rate / peak, peak, sgemmPeak, Parallel.workers))
         }
-        RankBusy.report(busy, seconds: seconds, steps: steps)
+        RankBusy.report(busy, steps: steps)
         print("firing rates (last step, rank 0):")
         for (name, layer) in network.neurons { print(String(format: "  %-24@ %.3f", name as NSString, layer.firingRate)) }
         print(String(format: "peak RSS: %.1f MB", Double(peakResidentBytes()) / 1e6))
@@ -205,27 +206,30 @@ extension Bench {
 struct RankBusy {
     var samples: Int
     var cpuSeconds: Double
+    /// Its own wall time of the timed steps outside collectives, and inside them.
+    var computingSeconds: Double
     var waitingSeconds: Double
 
     /// Every rank's figures on every rank, indexed by rank.
     func gathered(_ communicator: Communicator) -> [RankBusy] {
         let samples = communicator.allgather(UInt64(samples))
-        let cpu = communicator.allgather(cpuSeconds.bitPattern), waiting = communicator.allgather(waitingSeconds.bitPattern)
+        let seconds = [cpuSeconds, computingSeconds, waitingSeconds].map { communicator.allgather($0.bitPattern) }
         return samples.indices.map {
-            RankBusy(samples: Int(samples[$0]), cpuSeconds: Double(bitPattern: cpu[$0]), waitingSeconds: Double(bitPattern: waiting[$0]))
+            RankBusy(samples: Int(samples[$0]), cpuSeconds: Double(bitPattern: seconds[0][$0]),
+                     computingSeconds: Double(bitPattern: seconds[1][$0]), waitingSeconds: Double(bitPattern: seconds[2][$0]))
         }
     }
 
     /// Prints one line per rank (grouped when there are many) and the idle ranks.
-    static func report(_ ranks: [RankBusy], seconds: Double, steps: Int) {
+    static func report(_ ranks: [RankBusy], steps: Int) {
         print("per rank over the timed steps (computing: wall time outside collectives; CPU: user + system time of all its threads, which includes MPI's polling while waiting):")
         for (rank, r) in ranks.enumerated() where ranks.count <= 16 || rank < 4 || rank >= ranks.count - 4 {
             print(String(format: "  rank %3d  %6.1f samples/step  computing %7.3f s  waiting %7.3f s  CPU %7.3f s",
-                         rank, Double(r.samples) / Double(steps), seconds - r.waitingSeconds, r.waitingSeconds, r.cpuSeconds))
+                         rank, Double(r.samples) / Double(steps), r.computingSeconds, r.waitingSeconds, r.cpuSeconds))
             if ranks.count > 16 && rank == 3 { print("  …") }
         }
         let idle = ranks.indices.filter { ranks[$0].samples == 0 }
-        let computing = ranks.map { seconds - $0.waitingSeconds }.sorted()
+        let computing = ranks.map(\.computingSeconds).sorted()
         print(String(format: "  busy ranks: %d of %d; computing per rank min %.3f s, median %.3f s, max %.3f s",
                      ranks.count - idle.count, ranks.count, computing.first ?? 0, computing[computing.count / 2], computing.last ?? 0)
               + (idle.isEmpty ? "" : "; ranks without samples: \(idle)"))

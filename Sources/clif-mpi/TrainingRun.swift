@@ -128,25 +128,23 @@ struct TrainingRun {
             guard let loaded = try loadCheckpoint(resume, into: network, optimizer: optimizer, communicator) else {
                 throw RunError(description: "-resume \(resume): the file holds weights but no training state (epoch, step); use -pre_train to start from its weights")
             }
-            state = loaded
-            state.arguments = checkpointArguments
             resumed = loaded
-            say("start epoch: \(state.epoch)\(state.batchInEpoch > 0 ? " at batch \(state.batchInEpoch)" : ""), max test acc: \(state.maxTestAccuracy)")
-        }
-        state.batchSize = arguments.b
-        if let resume = arguments.resume, var position = resumed {
+            say("start epoch: \(loaded.epoch)\(loaded.batchInEpoch > 0 ? " at batch \(loaded.batchInEpoch)" : ""), max test acc: \(loaded.maxTestAccuracy)")
+            // The position is read against the checkpoint's own arguments (its -b) before they are replaced.
+            state = loaded
             let batches = BatchSource(set: data.train, batchSize: arguments.b, normalization: data.normalization,
                                       augmentation: .none, shuffle: false, seed: 0, dropLast: options.dropLastBatch).batchCount
             do {
-                if let note = try position.continueEpoch(batchSize: arguments.b, trainingSamples: data.train.count,
-                                                         batches: batches, checkpoint: resume) {
+                if let note = try state.continueEpoch(batchSize: arguments.b, trainingSamples: data.train.count,
+                                                      batches: batches, checkpoint: resume) {
                     say(note)
                 }
-                state.batchInEpoch = position.batchInEpoch
             } catch let error as CheckpointError {
                 throw RunError(description: "-resume " + error.description)
             }
+            state.arguments = checkpointArguments
         }
+        state.batchSize = arguments.b
         let chunking = BatchLayout.resolveChunkSamples(requested: arguments.chunkSamples, batchSize: arguments.b, resumed: resumed)
         options.chunkSamples = chunking.samples
         state.chunkSamples = chunking.samples

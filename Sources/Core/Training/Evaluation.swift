@@ -15,7 +15,8 @@ public enum Evaluation {
     /// layer activity for the energy estimate; `precision` is fp32 or `-amp`'s bf16;
     /// `chunkSamples` is the reduction chunk (the loss partials depend on it).
     public static func run(_ network: Network, on set: any SampleSet, normalization: Normalization, batchSize: Int,
-                           chunkSamples: Int = BatchLayout.defaultChunkSamples, timeSteps: Int, loss: LossConfig = LossConfig(), shard: Shard = Shard(),
+                           chunkSamples: Int = BatchLayout.defaultChunkSamples, timeSteps: Int,
+                           loss: LossConfig = LossConfig(), shard: Shard = Shard(),
                            reducer: BatchReducer = LocalReducer(), meter: ActivityMeter? = nil,
                            precision: Precision = .fp32,
                            progress: ((Int, Int, Result) -> Void)? = nil) -> Result {

@@ -67,6 +67,8 @@ final class BatchLayoutTests: XCTestCase {
         XCTAssertNil(BatchLayout.idleWorkersNote(batchSize: 32, chunkSamples: 1, ranks: 1, threads: 32))
         let ranks = BatchLayout.idleWorkersNote(batchSize: 16, chunkSamples: 1, ranks: 24, threads: 1)
         XCTAssertTrue(ranks?.contains("ranks 0, 3, 6, 9, 12, 15, 18, 21 hold no sample") == true, ranks ?? "no note")
+        let whole = BatchLayout.idleWorkersNote(batchSize: 16, chunkSamples: 64, ranks: 2, threads: 1)
+        XCTAssertTrue(whole?.contains("1 chunk of 16 samples for 2 ranks: rank 0 holds no sample") == true, whole ?? "no note")
         let one = BatchLayout.idleWorkersNote(batchSize: 2, chunkSamples: 1, ranks: 3, threads: 1)
         XCTAssertTrue(one?.contains("rank 0 holds no sample") == true, one ?? "no note")
         let threads = BatchLayout.idleWorkersNote(batchSize: 128, chunkSamples: 1, ranks: 64, threads: 4)

@@ -95,8 +95,9 @@ extension BatchLayout {
         if ranks > chunks {
             // Which ranks those are is `Shard`'s choice (it spreads the chunks over the ranks).
             let idle = (0..<ranks).filter { Shard(rank: $0, size: ranks).layout(batch: batchSize, chunkSize: chunkSamples).chunkCount == 0 }
+            let held = min(chunkSamples, batchSize)
             let verb = idle.count == 1 ? "holds no sample and only takes part" : "hold no sample and only take part"
-            return "note: -b \(batchSize) makes \(chunks) chunk\(chunks == 1 ? "" : "s") of \(chunkSamples) sample\(chunkSamples == 1 ? "" : "s") for \(ranks) ranks: \(RankList.phrase(idle)) \(verb) in the sums (\(remedy) gives them work)"
+            return "note: -b \(batchSize) makes \(chunks) chunk\(chunks == 1 ? "" : "s") of \(held) sample\(held == 1 ? "" : "s") for \(ranks) ranks: \(RankList.phrase(idle)) \(verb) in the sums (\(remedy) gives them work)"
         }
         let perRank = (chunks + ranks - 1) / ranks
         if threads > perRank {

@@ -9,6 +9,8 @@
  *   allreduce_sum_i64     MPI_Allreduce SUM of an Int64 vector (the fixed-point sums)
  *   iallreduce_sum_i64    MPI_Iallreduce SUM of Int64 then MPI_Wait at once (no overlap)
  *   reduce_scatter_i64    MPI_Reduce_scatter_block SUM of Int64 (bucketed gradients)
+ *   ring_reduce_scatter_i64  the ring reduce-scatter of Int64 that clif-mpi runs for its gradient
+ *                         buckets (RingReduceScatter.swift), blocking: P − 1 MPI_Sendrecv steps
  *   allgather_f32         MPI_Allgather of fp32 (the reduced buckets back to everyone)
  *   allgatherv_f32        MPI_Allgatherv of small fp32 vectors of uneven lengths (≤ 64 KiB)
  *
@@ -19,6 +21,7 @@
  *   isum_i64 N    MPI_Iallreduce SUM of N Int64, left in flight (a gradient tensor)
  *   wait          MPI_Waitall on everything in flight (the end of backward)
  *   rs_i64 N      blocking MPI_Reduce_scatter_block SUM, N Int64 in total (a bucket)
+ *   ring_i64 N    the ring reduce-scatter of N Int64 in total (a bucket, as clif-mpi runs it)
  *   ag_f32 N      blocking MPI_Allgather, N fp32 in total (the bucket back)
  * and prints one CSV line: label,replay,ranks,bytes (all lines),collectives,reps,median_us,…
  * (--reps repetitions of the whole step, after one untimed).
@@ -49,15 +52,31 @@
 #include <string.h>
 
 enum op { ALLREDUCE_MAX_I32, ALLREDUCE_SUM_I64, IALLREDUCE_SUM_I64, REDUCE_SCATTER_I64, ALLGATHER_F32,
-          ALLGATHERV_F32, OP_COUNT };
+          ALLGATHERV_F32, RING_REDUCE_SCATTER_I64, OP_COUNT };
 static const char *op_names[OP_COUNT] = { "allreduce_max_i32", "allreduce_sum_i64", "iallreduce_sum_i64",
-                                          "reduce_scatter_i64", "allgather_f32", "allgatherv_f32" };
-static const size_t element_size[OP_COUNT] = { 4, 8, 8, 8, 4, 4 };
+                                          "reduce_scatter_i64", "allgather_f32", "allgatherv_f32",
+                                          "ring_reduce_scatter_i64" };
+static const size_t element_size[OP_COUNT] = { 4, 8, 8, 8, 4, 4, 8 };
 
 struct buffers {
     void *send, *receive;
     int *counts, *offsets;
 };
+
+/* The ring reduce-scatter of RingReduceScatter.swift, blocking: `values` ([P, block], summed in
+ * place; rank r ends with block r) and `received`, one block of scratch. P − 1 steps; in each,
+ * every rank sends a block to its right neighbour and adds the block from its left one. */
+static void ring_reduce_scatter(uint64_t *values, int block, uint64_t *received, int ranks, MPI_Comm comm) {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    for (int k = 0; k < ranks - 1; k++) {
+        const uint64_t *send = values + (size_t)((rank - k - 1 + 2 * ranks) % ranks) * (size_t)block;
+        uint64_t *add = values + (size_t)((rank - k - 2 + 2 * ranks) % ranks) * (size_t)block;
+        MPI_Sendrecv(send, block, MPI_UINT64_T, (rank + 1) % ranks, k, received, block, MPI_UINT64_T,
+                     (rank - 1 + ranks) % ranks, k, comm, MPI_STATUS_IGNORE);
+        for (int i = 0; i < block; i++) add[i] += received[i];
+    }
+}
 
 /* One call of `op` on `count` elements in total (the vector every rank ends with). */
 static void run(enum op op, size_t count, struct buffers *b, int ranks, MPI_Comm comm) {
@@ -79,6 +98,9 @@ static void run(enum op op, size_t count, struct buffers *b, int ranks, MPI_Comm
         break;
     case ALLGATHER_F32:
         MPI_Allgather(b->send, share, MPI_FLOAT, b->receive, share, MPI_FLOAT, comm);
+        break;
+    case RING_REDUCE_SCATTER_I64:
+        ring_reduce_scatter(b->send, share, b->receive, ranks, comm);
         break;
     case ALLGATHERV_F32: {
         int rank;
@@ -147,6 +169,8 @@ static void replay(const struct line *lines, int n, void *send, void *receive, M
             offset = 0;
         } else if (!strcmp(l->op, "rs_i64")) {
             MPI_Reduce_scatter_block(send, receive, share > 0 ? share : 1, MPI_INT64_T, MPI_SUM, comm);
+        } else if (!strcmp(l->op, "ring_i64")) {
+            ring_reduce_scatter(send, share > 0 ? share : 1, receive, ranks, comm);
         } else if (!strcmp(l->op, "ag_f32")) {
             MPI_Allgather(send, share > 0 ? share : 1, MPI_FLOAT, receive, share > 0 ? share : 1, MPI_FLOAT, comm);
         }
@@ -309,7 +333,7 @@ int main(int argc, char **argv) {
         size_t top = o == ALLGATHERV_F32 && largest > 65536 ? 65536 : largest;
         for (double size = (double)smallest; size <= (double)top * 1.0001; size *= factor) {
             size_t count = (size_t)size / element_size[o];
-            if (o == REDUCE_SCATTER_I64 || o == ALLGATHER_F32) count -= count % (size_t)ranks;
+            if (o == REDUCE_SCATTER_I64 || o == RING_REDUCE_SCATTER_I64 || o == ALLGATHER_F32) count -= count % (size_t)ranks;
             if (o >= REDUCE_SCATTER_I64 && count < (size_t)ranks) count = (size_t)ranks;
             if (count == 0) count = 1;
             if (o == ALLGATHERV_F32) uneven_counts(count, ranks, b.counts, b.offsets);

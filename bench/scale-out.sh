@@ -5,7 +5,8 @@
 #      1 and 10 Gbit/s per host link (this machine's TCP does not reach 25 Gbit/s), 8 B … 32 MiB;
 #   2. compute per work unit: `clif-mpi bench --threads 1` at -b 1, 2, 4, 8 with
 #      --chunk-samples = b (standard configuration), -b 8 in chunks of 1, two threads, VGG-11;
-#   3. the collectives of one training step (scale_model.py --schedule) replayed alone;
+#   3. the collectives of one training step (scale_model.py --schedule) replayed alone, as clif-mpi
+#      runs them (ring scheme) and as it did before the gradient buckets (per-tensor scheme);
 #   4. real `clif-mpi bench` jobs at P = 1, 2, 4, 8 ranks (oversubscribed) on one host and over
 #      namespace hosts, with their step time and communication share;
 # then runs bench/scale_model.py on the results (fit, errors at the measured points, predictions).
@@ -14,8 +15,8 @@
 #   python3 bench/scale_model.py DIR                (the model again on saved results)
 #
 # Full: about 12 min here; --quick: about 4 min (fewer sizes, ranks and jobs). Results go to
-# DIR (default a new /tmp/clif-scale-out.XXXXXX): collectives.csv, units.csv, jobs.csv,
-# replay.csv, logs/. Uses the release build (swift build -c release --product clif-mpi).
+# DIR (default a new /tmp/clif-scale-out.XXXXXX): collectives.csv, units.csv, concurrent.csv,
+# jobs.csv, replay.csv, logs/. Uses the release build (swift build -c release --product clif-mpi).
 # Network: namespaces so-h1…so-h4 and so-head on the bridge so-br0, addresses 10.79.0.0/24
 # only (no route out); all of it, qdiscs included, is removed on exit. This kernel has no
 # netem, so link latency cannot be added here: the model adds the wire latency of a real
@@ -194,19 +195,42 @@ for count in 11169098 9470794 50186; do
   "$coll" --accumulate $count --reps 9 --label accumulate >"$OUT/logs/accumulate-$count.txt" 2>&1 \
     && append "$OUT/collectives.csv" "$OUT/logs/accumulate-$count.txt" accumulate
 done
+# The compute of an oversubscribed job alone: P single-thread processes (no MPI between them) at
+# once, each with its share of the batch, time-slicing the 2 cores as the ranks of a P-rank job
+# do; the slowest process's step is the compute the job's model uses for P > 2 (a cluster never
+# runs more ranks than cores, so only the checks of the jobs below need it).
+echo "model,input,T,b,processes,step_s_max,step_s_median,load" >"$OUT/concurrent.csv"
+concurrent() {  # model input T b P steps
+  local per=$(( $4 / $5 )) k l steps=() log
+  say "concurrent compute: $5 processes of $1 -b $per"
+  l=$(load)
+  for k in $(seq 1 "$5"); do
+    "$bin" bench --model "$1" --input "$2" -T "$3" -b "$per" --threads 1 --steps "$6" --warmup 1 \
+      >"$OUT/logs/concurrent-$1-$5-$k.txt" 2>&1 &
+  done
+  wait
+  for k in $(seq 1 "$5"); do
+    log="$OUT/logs/concurrent-$1-$5-$k.txt"
+    steps+=("$(sed -n 's/.*step: \([0-9.]*\) s.*/\1/p' "$log")")
+  done
+  printf '%s\n' "${steps[@]}" | sort -g | awk -v m="$1,$2,$3,$4,$5" -v l="$l" \
+    '{ v[NR] = $1 } END { if (NR) printf "%s,%s,%s,%s\n", m, v[NR], v[int((NR + 1) / 2)], l }' >>"$OUT/concurrent.csv"
+}
 if [ $QUICK = 1 ]; then
   unit $R18 1 1 1 3; unit $R18 4 4 1 2; unit $R18 4 1 1 2; unit $CNN 64 1 1 3; unit $VGG 2 2 1 2
+  concurrent $CNN 64 4 8
 else
   for b in 1 2 4 8; do unit $R18 $b $b 1 $(( b <= 2 ? 4 : 3 )); done
   unit $R18 8 1 1 3; unit $R18 8 1 2 3
   unit $CNN 8 1 1 5; unit $CNN 64 1 1 5; unit $CNN 64 1 2 5
   unit $VGG 1 1 1 3; unit $VGG 4 4 1 2
+  for p in 4 8; do concurrent $CNN 64 "$p" 8; concurrent $R18 8 "$p" 2; done
 fi
 
 # ---------------------------------------------------------------- 3. one step's collectives alone
 for m in spiking_resnet18:3x32x32:6 spiking_cnn_small:1x28x28:4; do
   IFS=: read -r model input T <<<"$m"
-  for scheme in current bucketed; do
+  for scheme in per-tensor ring; do
     python3 bench/scale_model.py --schedule "$model" --input "$input" -T "$T" --scheme "$scheme" \
       >"$OUT/logs/schedule-$model-$scheme.txt" || say "no schedule for $model"
   done
@@ -220,19 +244,19 @@ replay() {  # transport label, P, launcher, model, scheme
 }
 replay_ranks=("${ranks[@]}")
 for p in "${replay_ranks[@]}"; do
-  replay shm "$p" shm_mpirun spiking_cnn_small current 21
-  replay shm "$p" shm_mpirun spiking_resnet18 current 7
-  replay shm "$p" shm_mpirun spiking_resnet18 bucketed 7
+  replay shm "$p" shm_mpirun spiking_cnn_small ring 21
+  replay shm "$p" shm_mpirun spiking_resnet18 per-tensor 7
+  replay shm "$p" shm_mpirun spiking_resnet18 ring 7
 done
 if [ $have_net = 1 ]; then
   for p in 2 4; do
-    replay tcp "$p" net_mpirun spiking_cnn_small current 21
-    replay tcp "$p" net_mpirun spiking_resnet18 current 5
-    replay tcp "$p" net_mpirun spiking_resnet18 bucketed 5
+    replay tcp "$p" net_mpirun spiking_cnn_small ring 21
+    replay tcp "$p" net_mpirun spiking_resnet18 per-tensor 5
+    replay tcp "$p" net_mpirun spiking_resnet18 ring 5
   done
   net_shape 1gbit
-  replay tcp-1g 2 net_mpirun spiking_resnet18 current 3
-  replay tcp-1g 2 net_mpirun spiking_resnet18 bucketed 3
+  replay tcp-1g 2 net_mpirun spiking_resnet18 per-tensor 5
+  replay tcp-1g 2 net_mpirun spiking_resnet18 ring 5
   net_shape none
 fi
 

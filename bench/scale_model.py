@@ -15,20 +15,27 @@ The model (all times in seconds; n bytes, P ranks, L = ceil(log2 P)):
                     ring                2(P-1)*a + 2(P-1)/P*n*b + (P-1)/P*n*g)
     reduce-scatter  min(L*a, (P-1)*a) + (P-1)/P*n*b + (P-1)/P*n*g
     allgather       min(L*a, (P-1)*a) + (P-1)/P*n*b
-  plus, on this 2-core machine only, an oversubscription term s*max(0, P/2 - 1) per round
-  (ranks waiting for a core); a real cluster has one rank per core or fewer, so s = 0 there.
+    ring reduce-scatter (clif-mpi's own, point to point)  (P-1)*a + (P-1)/P*n*b + (P-1)/P*n*g
+  plus, on this 2-core machine only, two oversubscription terms for ranks that outnumber the
+  cores (x = max(0, P/2 - 1)): s*x per round (a rank waiting for a core) and b*k*x per byte
+  (the copies of ranks that share a core run one after the other); a cluster has one rank
+  per core or fewer, so s = k = 0 there.
   A step (one rank per node, W worker threads, n_local = samples of the node, chunks of 1):
-    compute  = f + ceil(n_local / W) * c / e(W) + n_local * r
+    compute  = f + ceil(n_local / W) * (c + r) / e
                f: per-step fixed work; c: per-sample work of one thread; e: per-core efficiency
                of a full node; r: per-chunk fixed-point accumulation of every parameter's
-               partial, which the MPI reducer runs on the rank's main thread (serial).
+               partial, spread over the worker threads like c (--serial-accumulation: on the
+               rank's main thread, as the reducer did before: + n_local * r instead).
     blocking = BatchNorm: per layer, forward 2 x (allreduce-max 4 B + allreduce-sum 8*T*C B),
                backward allreduce-max 4 B + allreduce-sum 16*T*C B; the loss (max + 16 B);
-               per gradient tensor one allreduce-max 4 B (current scheme) or per bucket one
-               allreduce-max of 4 B per tensor (bucketed); stop agreement (max 4 B) and
-               accuracy counts (max + 16 B) in `train`.
-    gradient = current: per tensor an Int64 allreduce-sum of 8*(weights+bias) B;
-               bucketed: per bucket reduce-scatter of Int64 + allgather of fp32;
+               the exponent agreements (per-tensor: one allreduce-max of 4 B per tensor; in
+               buckets: one allreduce-max of 4 B per tensor of the bucket, per bucket); stop
+               agreement (max 4 B) and accuracy counts (max + 16 B) in `train`.
+    gradient = per-tensor (before the buckets): per tensor an Int64 allreduce-sum of 8*(weights+bias) B;
+               bucketed: per bucket an MPI reduce-scatter of Int64 + allgather of fp32;
+               ring (what clif-mpi runs): per bucket a ring reduce-scatter of Int64 + allgather of fp32;
+               buckets of --bucket-elements (1 M, DistributedReducer's default), closed at the first
+               tensor that fills one;
                exposed = total - overlap * min(total, backward time), overlap in [0, 1].
   step = compute + blocking + exposed gradient time.
 """
@@ -110,9 +117,15 @@ def architecture(model, shape, classes=10):
 
 # ----------------------------------------------------------------------------- one step's collectives
 
-def step_collectives(layers, T, scheme='current', bucket_bytes=25 << 20, train_extras=False):
+SCHEMES = ('ring', 'bucketed', 'per-tensor')
+SCHEME_ALIASES = {'current': 'per-tensor'}   # the name of the per-tensor scheme in older results
+
+
+def step_collectives(layers, T, scheme='ring', bucket_elements=1 << 20, train_extras=False):
     """The collectives of one training step in program order: (op, elements, phase).
-    op: max_i32 / sum_i64 (blocking), isum_i64 (non-blocking), wait, rs_i64, ag_f32."""
+    op: max_i32 / sum_i64 (blocking), isum_i64 (non-blocking), wait, rs_i64 (MPI reduce-scatter),
+    ring_i64 (ring reduce-scatter), ag_f32."""
+    scheme = SCHEME_ALIASES.get(scheme, scheme)
     out = []
     if train_extras:
         out.append(('max_i32', 1, 'stop agreement'))        # the Int64 sum is skipped: all zero
@@ -125,34 +138,35 @@ def step_collectives(layers, T, scheme='current', bucket_bytes=25 << 20, train_e
     def flush():
         nonlocal bucket, bucket_tensors
         if bucket:
-            out.extend([('max_i32', bucket_tensors, 'gradient bucket'), ('rs_i64', bucket, 'gradient bucket'),
+            out.extend([('max_i32', bucket_tensors, 'gradient bucket'),
+                        ('ring_i64' if scheme == 'ring' else 'rs_i64', bucket, 'gradient bucket'),
                         ('ag_f32', bucket, 'gradient bucket')])
         bucket, bucket_tensors = 0, 0
     for l in reversed(layers):
         if l['kind'] == 'bn':
             out += [('max_i32', 1, 'bn backward'), ('sum_i64', 2 * T * l['channels'], 'bn backward')]
-        elif scheme == 'current':
+        elif scheme == 'per-tensor':
             out += [('max_i32', 1, 'gradient'), ('isum_i64', l['params'], 'gradient')]
         else:
             bucket += l['params']
             bucket_tensors += 1
-            if bucket * 4 >= bucket_bytes:
+            if bucket >= bucket_elements:
                 flush()
     flush()
-    if scheme == 'current':
+    if scheme == 'per-tensor':
         out.append(('wait', 0, 'gradient'))
     if train_extras:
         out += [('max_i32', 1, 'accuracy'), ('sum_i64', 2, 'accuracy')]
     return out
 
 
-ELEMENT = {'max_i32': 4, 'sum_i64': 8, 'isum_i64': 8, 'rs_i64': 8, 'ag_f32': 4, 'wait': 0}
+ELEMENT = {'max_i32': 4, 'sum_i64': 8, 'isum_i64': 8, 'rs_i64': 8, 'ring_i64': 8, 'ag_f32': 4, 'wait': 0}
 
 
-def describe_collectives(model, shape, T, scheme, bucket_bytes):
+def describe_collectives(model, shape, T, scheme, bucket_elements):
     layers = architecture(model, shape)
     params = sum(l['params'] for l in layers)
-    steps = step_collectives(layers, T, scheme, bucket_bytes, train_extras=True)
+    steps = step_collectives(layers, T, scheme, bucket_elements, train_extras=True)
     groups = {}
     for op, n, phase in steps:
         if op == 'wait':
@@ -164,7 +178,8 @@ def describe_collectives(model, shape, T, scheme, bucket_bytes):
              f'(weights+bias together), {sum(l["kind"] == "bn" for l in layers)} BatchNorm layers',
              f'  {"phase":18} {"collective":28} {"count":>6} {"bytes total":>14} {"smallest":>10} {"largest":>12}']
     names = {'max_i32': 'allreduce MAX Int32', 'sum_i64': 'allreduce SUM Int64', 'isum_i64': 'iallreduce SUM Int64',
-             'rs_i64': 'reduce-scatter SUM Int64', 'ag_f32': 'allgather fp32'}
+             'rs_i64': 'reduce-scatter SUM Int64', 'ring_i64': 'ring reduce-scatter Int64',
+             'ag_f32': 'allgather fp32'}
     for (phase, op), (count, total, largest, smallest) in groups.items():
         lines.append(f'  {phase:18} {names[op]:28} {count:6d} {total:14,d} {smallest:10,d} {largest:12,d}')
     small = sum(1 for op, _, _ in steps if op in ('max_i32', 'sum_i64'))
@@ -188,9 +203,9 @@ class Transport:
     from beta for vectors of LARGE bytes and more."""
     LARGE = 4 << 20
 
-    def __init__(self, name, alpha, beta, gamma=0.0, sigma=0.0, cores=2, beta_large=None):
+    def __init__(self, name, alpha, beta, gamma=0.0, sigma=0.0, cores=2, beta_large=None, kappa=0.0):
         self.name, self.alpha, self.beta, self.gamma, self.sigma, self.cores = name, alpha, beta, gamma, sigma, cores
-        self.beta_large = beta_large
+        self.beta_large, self.kappa = beta_large, kappa
 
     def terms(self, op, n, p):
         """(latency rounds, bytes on the wire per rank, bytes reduced per rank) of the cheaper algorithm."""
@@ -201,12 +216,17 @@ class Transport:
             return [(L, L * n, L * n), (2 * (p - 1), 2 * f * n, f * n)]
         if op in ('reduce_scatter_i64', 'rs_i64'):
             return [(L, f * n, f * n), (p - 1, f * n, f * n)]
+        if op in ('ring_reduce_scatter_i64', 'ring_i64'):
+            return [(p - 1, f * n, f * n)]
         if op in ('allgather_f32', 'ag_f32', 'allgatherv_f32'):
             return [(L, f * n, 0), (p - 1, f * n, 0)]
         raise ValueError(op)
 
+    def oversubscribed(self, p):
+        return max(0.0, p / self.cores - 1)
+
     def round_cost(self, p):
-        return self.alpha + self.sigma * max(0.0, p / self.cores - 1)
+        return self.alpha + self.sigma * self.oversubscribed(p)
 
     def beta_for(self, n):
         return self.beta_large if (self.beta_large is not None and n >= self.LARGE) else self.beta
@@ -214,7 +234,7 @@ class Transport:
     def time(self, op, n, p):
         if p <= 1 or op == 'wait':
             return 0.0
-        beta = self.beta_for(n)
+        beta = self.beta_for(n) * (1 + self.kappa * self.oversubscribed(p))
         return min(r * self.round_cost(p) + w * beta + g * self.gamma for r, w, g in self.terms(op, n, p))
 
 
@@ -263,7 +283,7 @@ def fit_transport(name, points, cores=2, small=256, medium=256 * 1024):
     4 MiB and beta_large from 4 MiB up (least squares on relative error, alpha kept: large
     vectors here run at another speed, out of cache and through freshly mapped buffers), all on
     the points with a core per rank (P <= cores); each point takes the algorithm the parameters
-    find cheaper. Then sigma alone from the oversubscribed points (P > cores)."""
+    find cheaper. Then sigma and kappa from the oversubscribed points alone (P > cores)."""
     domain = [q for q in points if q[2] <= cores]
     t = Transport(name, 10e-6, 1e-9, 0.0, 0.0, cores)
     def slope(rows, alpha, default):
@@ -282,20 +302,22 @@ def fit_transport(name, points, cores=2, small=256, medium=256 * 1024):
         t = Transport(name, alpha, beta, 0.0, 0.0, cores, beta_large)
     over = [q for q in points if q[2] > cores]
     if over:
-        # sigma: minimise the median relative error over a grid (one parameter; medians resist outliers).
+        # sigma (per round) and kappa (per byte): minimise the median relative error over a grid
+        # (medians resist the outliers of a scheduler's time slices).
         best = None
-        for k in range(0, 400):
-            sigma = 1e-7 * 1.05 ** k
-            trial = Transport(name, t.alpha, t.beta, t.gamma, sigma, cores, t.beta_large)
-            err = statistics.median(abs(math.log(trial.time(op, n, p) / s_)) for op, n, p, s_ in over)
-            if best is None or err < best[0]:
-                best = (err, sigma)
-        t = Transport(name, t.alpha, t.beta, t.gamma, best[1], cores, t.beta_large)
+        for k in range(0, 200):
+            sigma = 1e-7 * 1.1 ** k
+            for kappa in [0.25 * j for j in range(17)]:
+                trial = Transport(name, t.alpha, t.beta, t.gamma, sigma, cores, t.beta_large, kappa)
+                err = statistics.median(abs(math.log(trial.time(op, n, p) / s_)) for op, n, p, s_ in over)
+                if best is None or err < best[0]:
+                    best = (err, sigma, kappa)
+        t = Transport(name, t.alpha, t.beta, t.gamma, best[1], cores, t.beta_large, best[2])
     return t
 
 
 OP_OF = {'max_i32': 'allreduce_max_i32', 'sum_i64': 'allreduce_sum_i64', 'isum_i64': 'iallreduce_sum_i64',
-         'rs_i64': 'reduce_scatter_i64', 'ag_f32': 'allgather_f32'}
+         'rs_i64': 'reduce_scatter_i64', 'ring_i64': 'ring_reduce_scatter_i64', 'ag_f32': 'allgather_f32'}
 
 
 class TransportSet:
@@ -308,7 +330,8 @@ class TransportSet:
         op = OP_OF.get(op, op)
         if op in self.fits:
             return self.fits[op]
-        fallback = 'allreduce_sum_i64' if 'allreduce' in op or op.startswith('reduce') else 'allgather_f32'
+        fallback = ('reduce_scatter_i64' if op == 'ring_reduce_scatter_i64' and 'reduce_scatter_i64' in self.fits
+                    else 'allreduce_sum_i64' if 'allreduce' in op or 'reduce' in op else 'allgather_f32')
         return self.fits.get(fallback) or next(iter(self.fits.values()))
 
     def time(self, op, n, p):
@@ -346,8 +369,9 @@ def loads(rows):
 
 class Compute:
     """One rank's compute per step: f fixed (optimiser, per-step layout work), c per sample in
-    chunks of one (the part threads share), r per chunk of serial fixed-point accumulation on the
-    rank's main thread (MPI reducer), e2 the speed of two busy cores against one."""
+    chunks of one (the part threads share), r per chunk of fixed-point accumulation (the MPI
+    reducer's: on the worker threads, or with `serial_accumulation` on the rank's main thread as
+    before), e2 the speed of two busy cores against one."""
     def __init__(self, f, c, r, e2=1.0, macs=1.0, params=1):
         self.f, self.c, self.r, self.e2, self.macs, self.params = f, c, r, e2, macs, params
 
@@ -356,6 +380,7 @@ class Compute:
         return Compute(self.f * q, self.c * k, self.r * q, self.e2, macs, params)
 
     fixed_serial = 0.0   # fraction of f that does not spread over threads (--fixed-serial)
+    serial_accumulation = False   # r on the rank's main thread (--serial-accumulation)
 
     def fixed(self, threads, core_efficiency):
         """f on a rank of `threads` workers: the optimiser and the zeroing of gradients are
@@ -364,12 +389,19 @@ class Compute:
             return self.f / core_efficiency
         return self.f * self.fixed_serial + self.f * (1 - self.fixed_serial) / (threads * core_efficiency)
 
-    def rank_seconds(self, samples, threads, core_efficiency, serial_chunks=True):
-        """Busiest rank: its samples in chunks of one over `threads`; the chunks' accumulation serial."""
+    def rank_seconds(self, samples, threads, core_efficiency):
+        """Busiest rank: its samples in chunks of one over `threads`, the chunks' accumulation with them
+        (or serial)."""
         if samples <= 0:
             return self.fixed(threads, core_efficiency)
-        return self.fixed(threads, core_efficiency) + math.ceil(samples / threads) * self.c / core_efficiency \
-            + samples * self.r
+        if self.serial_accumulation:
+            return self.fixed(threads, core_efficiency) + math.ceil(samples / threads) * self.c / core_efficiency \
+                + samples * self.r
+        return self.fixed(threads, core_efficiency) + math.ceil(samples / threads) * (self.c + self.r) / core_efficiency
+
+    def serial_seconds(self, samples, ranks):
+        """The part of rank_seconds that is serial accumulation on the main thread."""
+        return samples * self.r if self.serial_accumulation and ranks > 1 else 0.0
 
     def one_worker(self, samples):
         """One process, one thread (LocalReducer: the accumulation is the same work)."""
@@ -453,7 +485,7 @@ class TwoLevel:
 
 
 def step_seconds(layers, T, comp, transport, nodes, cores, batch, scheme, overlap, core_efficiency,
-                 bucket_bytes, layout='hybrid', shm=None, train_extras=True):
+                 bucket_elements, layout='hybrid', shm=None, train_extras=True):
     """(seconds, parts) of one step. layout 'hybrid': one rank per node with `cores` threads;
     'flat': one single-thread rank per core."""
     if layout == 'hybrid':
@@ -468,16 +500,16 @@ def step_seconds(layers, T, comp, transport, nodes, cores, batch, scheme, overla
     if layout == 'flat':   # every rank runs the whole optimiser on its one thread
         compute = comp.f / core_efficiency + busiest * (comp.c / core_efficiency + comp.r)
     blocking = gradient = 0.0
-    for op, n, phase in step_collectives(layers, T, scheme, bucket_bytes, train_extras):
+    for op, n, phase in step_collectives(layers, T, scheme, bucket_elements, train_extras):
         seconds = net.time(op, n * ELEMENT[op], p)
-        if phase.startswith('gradient') and op in ('isum_i64', 'rs_i64', 'ag_f32'):
+        if phase.startswith('gradient') and op in ('isum_i64', 'rs_i64', 'ring_i64', 'ag_f32'):
             gradient += seconds
         else:
             blocking += seconds
     backward = 2.0 / 3.0 * (compute - comp.fixed(threads, core_efficiency))
     exposed = gradient - overlap * min(gradient, backward)
     return compute + blocking + exposed, dict(compute=compute, blocking=blocking, gradient=gradient, exposed=exposed,
-                                              serial=busiest * comp.r if p > 1 else 0.0)
+                                              serial=comp.serial_seconds(busiest, p))
 
 
 # ----------------------------------------------------------------------------- reports
@@ -499,6 +531,8 @@ def report(args):
     units = read_csv(os.path.join(d, 'units.csv'))
     jobs = read_csv(os.path.join(d, 'jobs.csv'))
     replay = read_csv(os.path.join(d, 'replay.csv'))
+    concurrent = {(r['model'], int(r['b']), int(r['processes'])): float(r['step_s_max'])
+                  for r in read_csv(os.path.join(d, 'concurrent.csv')) if r.get('step_s_max')}
     column = 'q25_us' if args.quartile else 'median_us'
     print(f'== measurements in {d} (times: {"lower quartile" if args.quartile else "median"} of repetitions)')
     lo, hi = loads(coll_all + units + jobs + replay)
@@ -585,16 +619,22 @@ def report(args):
                   f'({float(u["step_s"]) / b:6.3f} s/sample), CPU {cpu:7.3f} s/step  (load {u["load"]})')
         for label, x in (('CPU time (predictions)', comp), ('wall time (jobs here)', wall)):
             print(f'  fit on {label}: f = {x.f:.3f} s/step, per sample {x.c + x.r:.3f} s in chunks of one '
-                  f'(c = {x.c:.3f} shared by threads + r = {x.r * 1e3:.1f} ms serial accumulation), '
+                  f'(c = {x.c:.3f} + r = {x.r * 1e3:.1f} ms fixed-point accumulation), '
                   f'{x.c_whole:.3f} s in one chunk of b; two-thread efficiency {x.e2:.2f}')
         for b, sec in sorted(points.items()):
             pred = comp.f + b * comp.c_whole
             print(f'    one chunk of -b {b}: measured {sec:.3f} s, f + b*c {pred:.3f} s ({pct(pred, sec):+.1f} %)')
 
+    checks = {}   # what the model reproduces: kind of point -> [relative errors, %]
+    for name, points in sorted(by_transport.items()):
+        for op, n, p, s_ in points:
+            kind = 'single collectives, a core per rank' if p <= 2 else 'single collectives, oversubscribed'
+            checks.setdefault(kind, []).append(pct(fitted[name].time(op, n, p), s_))
+
     # --- replay of one step's collectives
     if replay:
         print('\n== one step\'s collectives alone (collectives --replay), measured vs model')
-        print(f'{"transport":10} {"model":18} {"scheme":9} {"P":>2} {"measured ms":>11} {"range ms":>19} {"model ms":>9} {"error":>7}')
+        print(f'{"transport":10} {"model":18} {"scheme":10} {"P":>2} {"measured ms":>11} {"range ms":>19} {"model ms":>9} {"error":>7}')
         for r in replay:
             transport, model, scheme = r['label'].split(':')
             p = int(r['ranks'])
@@ -603,9 +643,10 @@ def report(args):
             if t is None:
                 continue
             predicted = sum(t.time(op, n * ELEMENT[op], p) for op, n, _ in
-                            step_collectives(architecture(model, shape), T, scheme, args.bucket_mb * 2 ** 20))
+                            step_collectives(architecture(model, shape), T, scheme, args.bucket_elements))
             measured = float(r[column]) * 1e-6
-            print(f'{transport:10} {model:18} {scheme:9} {p:2d} {measured * 1e3:11.2f} '
+            checks.setdefault('one step\'s collectives (replays)', []).append(pct(predicted, measured))
+            print(f'{transport:10} {model:18} {scheme:10} {p:2d} {measured * 1e3:11.2f} '
                   f'{float(r["min_us"]) / 1e3:8.2f}…{float(r["max_us"]) / 1e3:9.2f} {predicted * 1e3:9.2f} '
                   f'{pct(predicted, measured):+6.1f} %  (load {r["load"]})')
 
@@ -626,15 +667,25 @@ def report(args):
             per = math.ceil(b / p)
             rank_work = comp.f + per * (comp.c + comp.r)
             total_work = p * comp.f + b * (comp.c + comp.r)
-            cores = min(p, 2)
-            compute = max(rank_work, total_work / cores / (comp.e2 if cores == 2 else 1.0))
+            # Ranks are processes with a core each (no shared caches or locks of threads in one
+            # process, so not e2); above 2 ranks they share the 2 cores' time: as measured with P
+            # processes computing at once without MPI (concurrent.csv), else the ideal share.
+            compute = concurrent.get((model, b, p)) or max(rank_work, total_work / min(p, 2))
             comm = 0.0 if p == 1 else sum(t.time(op, n * ELEMENT[op], p) for op, n, _ in
-                                          step_collectives(layers, int(r['T']), 'current', 0))
+                                          step_collectives(layers, int(r['T']), args.scheme, args.bucket_elements))
             predicted = compute + comm
             measured = float(r['step_s'])
+            checks.setdefault('training-step jobs, a core per rank' if p <= 2 else
+                              'training-step jobs, oversubscribed (time-sliced compute)', []).append(pct(predicted, measured))
             print(f'{r["transport"]:9} {model:18} {b:3d} {p:2d} {measured:7.3f} {predicted:7.3f} '
                   f'{pct(predicted, measured):+6.1f} % {float(r["comm_share"] or 0):10.3f} {comm / predicted:6.3f} '
                   f'{float(r["comm_share"] or 0) * measured:9.3f} {comm:7.3f}  {r["load"]}')
+
+    print('\n== the model against every measured point (within 20 % of the measured median)')
+    for kind, errors in checks.items():
+        ok = sum(abs(e) <= 20 for e in errors)
+        print(f'  {kind:58} {ok:3d} / {len(errors):3d} within 20 %, median |error| '
+              f'{statistics.median(map(abs, errors)):5.1f} %, worst {max(map(abs, errors)):6.1f} %')
 
     if 'spiking_resnet18' not in computes:
         print('\nno ResNet-18 unit times: no predictions')
@@ -687,7 +738,7 @@ def config_compute(computes, model, shape, T, classes, args):
 
 def predictions(args, fitted, computes):
     net, shm = network_transport(fitted, args)
-    bucket = args.bucket_mb * 2 ** 20
+    bucket = args.bucket_elements
     e = args.core_efficiency
     ar = net.fit_for('allreduce_sum_i64')
     print(f'\n== predictions: network {net.name}: allreduce alpha {ar.alpha * 1e6:.1f} us (TCP stack measured here '
@@ -700,7 +751,8 @@ def predictions(args, fitted, computes):
     _, r18 = config_compute(computes, 'spiking_resnet18', (3, 32, 32), 6, 10, args)
     print(f'   ResNet-18 compute ({"scaled to --sample-seconds " + str(args.sample_seconds) if args.sample_seconds else "CPU time here"}): '
           f'f = {r18.f:.3f} s/step, c = {r18.c:.3f} s/sample/thread, '
-          f'r = {r18.r * 1e3:.1f} ms/chunk serial; other inputs scaled by multiply-adds and parameters')
+          f'r = {r18.r * 1e3:.1f} ms/chunk ({"serial" if Compute.serial_accumulation else "on the worker threads"}); '
+          f'other inputs scaled by multiply-adds and parameters')
     print('   layout hybrid = one rank per node with a worker thread per core (the README\'s multi-host recipe);'
           ' flat = one single-thread rank per core')
     nodes_list = [1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -752,17 +804,14 @@ def predictions(args, fitted, computes):
     print(f'\n-- goal: CIFAR-10 ResNet-18 b128, 8 nodes x 16 workers, {args.link_gbit:g} Gbit/s: parallel efficiency '
           f'against one worker (>= 80 % wanted)')
     for layout in ('hybrid', 'flat'):
-        for scheme in ('current', 'bucketed'):
+        for scheme in SCHEMES:
             for overlap in (0.0, 1.0):
-                for r in (comp.r, 0.0):
-                    c2 = Compute(comp.f, comp.c, r, comp.e2, comp.macs, comp.params)
-                    c2.fixed_serial = comp.fixed_serial
-                    s_, parts = step_seconds(layers, 6, c2, net, 8, 16, 128, scheme, overlap, e, bucket, layout, shm)
-                    eff = c2.one_worker(128) / (128 * s_)
-                    print(f'   {layout:6} {scheme:8} overlap {overlap:.0f} accumulation {"serial  " if r else "parallel"}: '
-                          f'step {s_:.3f} s, efficiency {100 * eff:3.0f} %  (compute {parts["compute"]:.3f} s incl. '
-                          f'serial {parts["serial"]:.3f} s; blocking collectives {parts["blocking"]:.3f} s; '
-                          f'gradient {parts["gradient"]:.3f} s, exposed {parts["exposed"]:.3f} s)')
+                s_, parts = step_seconds(layers, 6, comp, net, 8, 16, 128, scheme, overlap, e, bucket, layout, shm)
+                eff = comp.one_worker(128) / (128 * s_)
+                print(f'   {layout:6} {scheme:10} overlap {overlap:.0f}: '
+                      f'step {s_:.3f} s, efficiency {100 * eff:3.0f} %  (compute {parts["compute"]:.3f} s incl. '
+                      f'serial {parts["serial"]:.3f} s; blocking collectives {parts["blocking"]:.3f} s; '
+                      f'gradient {parts["gradient"]:.3f} s, exposed {parts["exposed"]:.3f} s)')
 
 
 def main():
@@ -772,9 +821,12 @@ def main():
     ap.add_argument('--collectives', metavar='MODEL', help='list the collectives of one step of MODEL and exit')
     ap.add_argument('--input', default='3x32x32')
     ap.add_argument('-T', type=int, default=6)
-    ap.add_argument('--scheme', choices=('current', 'bucketed'), default='current',
-                    help='gradient reduction: per tensor (current) or in buckets (reduce-scatter + allgather)')
-    ap.add_argument('--bucket-mb', type=float, default=25.0, help='bucket size, MiB of fp32 gradient (25)')
+    ap.add_argument('--scheme', choices=SCHEMES, default='ring',
+                    help='gradient reduction: ring (what clif-mpi runs: per bucket a ring reduce-scatter of Int64 '
+                         'and an fp32 allgather), bucketed (the same with MPI_Reduce_scatter_block), per-tensor '
+                         '(an Int64 allreduce per tensor, before the buckets)')
+    ap.add_argument('--bucket-elements', type=int, default=1 << 20,
+                    help='gradient elements per bucket (1048576, DistributedReducer\'s default)')
     ap.add_argument('--overlap', type=float, default=0.0,
                     help='fraction of the gradient communication hidden behind backward, 0…1 (0)')
     ap.add_argument('--link-gbit', type=float, default=25.0, help='network link rate per node (25)')
@@ -788,7 +840,9 @@ def main():
     ap.add_argument('--sample-seconds', type=float,
                     help='ResNet-18 seconds per sample per thread in chunks of one (c + r) of the cores to predict for; '
                          'f, c and r all scale by the same factor (default: as measured here, CPU time)')
-    ap.add_argument('--chunk-seconds', type=float, help='override: ResNet-18 seconds of serial accumulation per chunk')
+    ap.add_argument('--chunk-seconds', type=float, help='override: ResNet-18 seconds of accumulation per chunk')
+    ap.add_argument('--serial-accumulation', action='store_true',
+                    help='the accumulation on each rank\'s main thread, as the MPI reducer ran it before')
     ap.add_argument('--fixed-serial', type=float, default=0.0,
                     help='fraction of the per-step work f that one thread does alone (0: the optimiser and '
                          'gradient zeroing are parallel loops)')
@@ -798,23 +852,24 @@ def main():
     ap.add_argument('--verbose', action='store_true', help='every collective point')
     args = ap.parse_args()
     Compute.fixed_serial = args.fixed_serial
+    Compute.serial_accumulation = args.serial_accumulation
     shape = tuple(int(x) for x in args.input.split('x'))
     if args.schedule:
         print(f'# {args.schedule} {args.input} T={args.T}, scheme {args.scheme}: one training step (bench), program order')
         for op, n, phase in step_collectives(architecture(args.schedule, shape), args.T, args.scheme,
-                                             args.bucket_mb * 2 ** 20):
+                                             args.bucket_elements):
             print(f'{op} {n}' if op != 'wait' else 'wait')
         return
     if args.collectives:
-        print(describe_collectives(args.collectives, shape, args.T, args.scheme, args.bucket_mb * 2 ** 20))
+        print(describe_collectives(args.collectives, shape, args.T, args.scheme, args.bucket_elements))
         return
     if not args.dir:
         ap.error('give the results folder of bench/scale-out.sh, or --schedule / --collectives')
     print('== collectives of one training step, derived from the parameter tensors and the reduction code')
     for model in ('spiking_resnet18', 'spiking_vgg11_bn', 'spiking_cnn_small'):
         s, T = model_shape(model)
-        for scheme in ('current', 'bucketed'):
-            print(describe_collectives(model, s, T, scheme, args.bucket_mb * 2 ** 20))
+        for scheme in SCHEMES:
+            print(describe_collectives(model, s, T, scheme, args.bucket_elements))
         print()
     report(args)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The paper's conversion table (RECIPE §8) on data available here: trains
+# The paper's conversion table (docs/conversion.md) on data available here: trains
 # CLIF and LIF on a dataset (2 MPI ranks), then evaluates each checkpoint with
 # LIF neurons, soft reset and hard reset to 0 … −0.1, and prints a markdown row
 # per trained neuron.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes Tests/Fixtures/conversion/: a small CLIF-trained checkpoint and the
-reference evaluation of the paper's conversion sweep on it (RECIPE.md §8):
+reference evaluation of the paper's conversion sweep on it (docs/conversion.md):
 test accuracy on the digits test split with its own CLIF neurons, and with LIF
 neurons under soft reset and hard reset to 0, -0.02, ..., -0.1.
 
@@ -113,7 +113,7 @@ class LIF(sj_neuron.LIFNode):
 
 
 class CLIF(LIF):
-    """RECIPE.md section 1, soft reset: charge, form m, fire, strengthen m, reset, complementary reset."""
+    """docs/neurons.md, soft reset: charge, form m, fire, strengthen m, reset, complementary reset."""
 
     def __init__(self):
         super().__init__(None)

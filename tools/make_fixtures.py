@@ -27,7 +27,7 @@ integer labels and counters are stored as exact F32 integers). Spiking fixtures 
 min_margin = min |h - v_threshold| over all neuron evaluations (h = charged membrane
 before firing), computed in float64.
 
-This is an independent implementation written from the project's RECIPE.md; it uses the
+This is an independent implementation of the recipe that docs/ describes; it uses the
 spikingjelly 0.0.0.0.12 LIFNode / ParametricLIFNode / surrogates / Dropout / reset_net
 directly, and re-implements the CLIF neuron, the Rectangle surrogate and the networks.
 """
@@ -234,7 +234,7 @@ class PLIF(_Tracked, sj_neuron.ParametricLIFNode):
 
 
 class CLIF(_Tracked, sj_neuron.LIFNode):
-    """Complementary LIF, single step (RECIPE.md section 1): charge, form m, fire,
+    """Complementary LIF, single step (docs/neurons.md): charge, form m, fire,
     strengthen m, reset, complementary reset. State v and m."""
 
     def __init__(self, tau=2.0, v_reset=None, surrogate_function=None, **_):
@@ -459,7 +459,7 @@ def linear_fixture():
 
 def clif_loss(out_all, labels, T, num_classes, lam=0.05, loss_means=1.0, mse_n_reg=False,
               label_smoothing=0.0):
-    """RECIPE.md section 3; out_all is [T*N, classes] t-major, labels [N]."""
+    """The loss of docs/training.md; out_all is [T*N, classes] t-major, labels [N]."""
     y_rep = torch.cat([labels for _ in range(T)], 0)
     ce = F.cross_entropy(out_all, y_rep, label_smoothing=label_smoothing)
     if lam > 0.0:

@@ -10,7 +10,7 @@ struct Energy: ParsableCommand {
         Evaluates the checkpoint on the dataset's test split with its own neuron, measuring the \
         firing rate entering each convolution / linear layer (the first layer reads the analog \
         input: rate 1) and leaving each neuron layer, then prints per layer and in total the \
-        energy per sample (RECIPE §9, after Lemaire et al. 2022): synaptic operations, memory \
+        energy per sample (docs/energy.md, after Lemaire et al. 2022): synaptic operations, memory \
         accesses and addressing, for the trained neuron, for LIF (the same weights run with LIF \
         neurons, rates measured again) and for the ANN counterpart (dense MACs). Without \
         --checkpoint a freshly initialised model is measured (pass -model, -dataset, -neuron). \

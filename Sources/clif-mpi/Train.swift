@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a spiking network (the original's train_BPTT.py).",
         discussion: """
-        Flags keep the original's single-dash names and defaults (RECIPE §7); each also has a \
+        Flags keep the original's single-dash names and defaults (docs/training.md); each also has a \
         --kebab-case form. Differences from the original: -amp means bf16 autocast numerics at \
         convolutions and linear layers only (the original's CUDA autocast uses fp16), and every \
         random draw is a pure function of the seed, so runs are bit-reproducible on any number \

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Core
 
-/// The paper's conversion sweep (RECIPE §8) on a small CLIF-trained model
+/// The paper's conversion sweep (docs/conversion.md) on a small CLIF-trained model
 /// against the reference evaluation in PyTorch + spikingjelly
 /// (tools/make_conversion_fixtures.py, Tests/Fixtures/conversion).
 final class ConversionSweepTests: XCTestCase {

@@ -320,7 +320,7 @@ final class NeuronKernelTests: XCTestCase {
         return Dual(z.value >= 0 ? 1 : 0, derivative * z.tangent)
     }
 
-    /// L = Σ_t g_t·s_t for one column, written straight from RECIPE §1 over dual numbers.
+    /// L = Σ_t g_t·s_t for one column, written straight from docs/neurons.md over dual numbers.
     /// Also returns the smallest distance of z = h - v_th from a point where H or its surrogate
     /// derivative jumps (0, and ±alpha/2 or ±1/alpha), to skip columns Float and Double may round
     /// to different sides of.
@@ -414,7 +414,7 @@ final class NeuronKernelTests: XCTestCase {
     }
 
     /// Hand-checked values: one LIF step and one CLIF step, so that a shared misreading of
-    /// RECIPE §1 by both kernels cannot pass unnoticed.
+    /// docs/neurons.md by both kernels cannot pass unnoticed.
     func testHandComputedSteps() {
         // LIF, soft reset, k = 0.5: x = [1.2, 0.3] → h0 = 1.2 fires, v0 = 0.2;
         // h1 = 0.1 + 0.3 = 0.4, no spike.

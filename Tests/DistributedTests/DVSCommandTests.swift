@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
 
-/// The original's DVS commands (RECIPE §7) on tiny event folders in the real
-/// file formats, as one process and under mpirun, with the same bits.
+/// The original's DVS commands (docs/training.md, the paper's runs; formats in
+/// docs/data.md) on tiny event folders in the real file formats, as one process
+/// and under mpirun, with the same bits.
 final class DVSCommandTests: XCTestCase {
     /// Events clustered in a 24×24 patch, sorted by time, from a fixed LCG.
     static func events(_ count: Int, seed: UInt64, until end: UInt32) -> [(t: UInt32, x: UInt32, y: UInt32, p: UInt32)] {

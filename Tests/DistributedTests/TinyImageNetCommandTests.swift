@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// The original's Tiny-ImageNet command (RECIPE §7: spiking_vgg13_bn, -b 256,
+/// The original's Tiny-ImageNet command (docs/training.md, the paper's runs: spiking_vgg13_bn, -b 256,
 /// -weight_decay 1e-4), shrunk to a few steps on a folder of real JPEG files.
 final class TinyImageNetCommandTests: XCTestCase {
     /// The committed JPEG fixtures (tools/make_image_fixtures.py).

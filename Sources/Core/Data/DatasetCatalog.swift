@@ -67,7 +67,7 @@ public enum DatasetCatalog {
                                  test: try DVSGesture.load(directory: dataDirectory, train: false, frames: frames, split: split, note: note),
                                  normalization: .identity(channels: 2), augmentation: .none)
         case "DVSCIFAR10":
-            // 2×48×48 resized counts; train-time flip and rotation (RECIPE §6).
+            // 2×48×48 resized counts; train-time flip and rotation (docs/data.md).
             var augmentation = Augmentation(horizontalFlip: true)
             augmentation.rotationDegrees = 15
             return LoadedDataset(name: name,

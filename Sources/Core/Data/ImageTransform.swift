@@ -22,7 +22,7 @@ public struct Normalization: Sendable, Equatable {
     }
 }
 
-/// Train-time augmentation of RECIPE §6, applied in this order:
+/// Train-time augmentation of docs/data.md, applied in this order:
 /// RandomCrop (zero padding) → Cutout → horizontal flip → normalise; or, with
 /// an automatic `policy` (`-cutupmix_auto`), on the 8-bit image: horizontal
 /// flip → policy, then normalise → RandomErasing.

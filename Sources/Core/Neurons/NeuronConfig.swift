@@ -1,4 +1,4 @@
-// Neuron model, surrogate gradient and constants (RECIPE §1).
+// Neuron model, surrogate gradient and constants (docs/neurons.md).
 
 /// The spiking neuron of a layer (flag `-neuron_model`).
 public enum NeuronModel: String, CaseIterable, Sendable {
@@ -19,7 +19,7 @@ public enum Surrogate: String, CaseIterable, Sendable {
     /// spikingjelly `PiecewiseQuadratic`: `dH/dz = alpha - alpha²·|z|` if `|z| <= 1/alpha`, else 0.
     case triangle
 
-    /// alpha: rectangle 1, sigmoid 4, triangle 1 (RECIPE §1)
+    /// alpha: rectangle 1, sigmoid 4, triangle 1 (docs/neurons.md)
     public var alpha: Float {
         switch self {
         case .rectangle: return 1

@@ -1,4 +1,4 @@
-// Plain scalar reference versions of the neuron kernels: RECIPE §1 written out step by step.
+// Plain scalar reference versions of the neuron kernels: docs/neurons.md written out step by step.
 // The fast kernels (NeuronKernels.swift) are tested against these; the derivation of the backward
 // is at the top of that file. Layout [T, M] row-major, element (t, j) at t·M + j.
 
@@ -122,7 +122,7 @@ extension NeuronKernels {
         1 / (1 + Foundation.exp(-x))
     }
 
-    /// dH/dz under the surrogate convention, z = h - v_th (RECIPE §1).
+    /// dH/dz under the surrogate convention, z = h - v_th (docs/neurons.md).
     static func referenceSurrogateGradient(_ surrogate: Surrogate, _ z: Float) -> Float {
         let alpha = surrogate.alpha
         switch surrogate {

@@ -43,7 +43,7 @@
 //   CLIF fast          0.37 G el/s        0.35 G el/s     (sigmoid surrogate: 0.28)
 //   CLIF reference     0.028 G el/s       0.032 G el/s
 
-/// Fused neuron kernels (RECIPE §1). Reference versions: `NeuronKernels+Reference.swift`.
+/// Fused neuron kernels (docs/neurons.md). Reference versions: `NeuronKernels+Reference.swift`.
 public enum NeuronKernels {
     /// Runs the neuron over `timeSteps` steps for the columns `columns` of [T, M] buffers.
     ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Hyper-parameters of a run (the original's flags, RECIPE §5–§7).
+/// Hyper-parameters of a run (the original's flags; docs/training.md).
 public struct TrainingOptions: Sendable {
     public var timeSteps = 6
     public var batchSize = 128
@@ -92,7 +92,7 @@ public struct BatchProgress: Sendable {
     public let elapsed: Double
 }
 
-/// The epoch loop of RECIPE §7 over static images or event frames: train on shuffled
+/// The epoch loop of docs/training.md over static images or event frames: train on shuffled
 /// batches, evaluate the whole test set, every epoch.
 public final class Trainer {
     public let network: Network

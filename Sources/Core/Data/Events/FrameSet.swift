@@ -56,7 +56,7 @@ extension FrameSet: SampleSet {
     public var framesPerSample: Int? { frames }
 
     /// Writes sample `index` as `[T, C, H, W]`, flipped and rotated when
-    /// `augmentation` asks (RECIPE §6: DVS-CIFAR10's train transform); event
+    /// `augmentation` asks (docs/data.md: DVS-CIFAR10's train transform); event
     /// counts are not normalised, as in the original.
     public func prepare(_ index: Int, augmentation: Augmentation, normalization: Normalization,
                         stream: inout RandomStream, into out: UnsafeMutablePointer<Float>) {

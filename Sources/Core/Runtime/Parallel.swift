@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import CRuntime
 
 /// How clif-mpi uses the cores of a process.
@@ -44,26 +45,38 @@ public enum Parallel {
         return ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// Runs `body(range)` for `workers` consecutive ranges covering 0..<count
-    /// (one range, on the calling thread, below `grain` elements), on up to
-    /// `workers` threads. For elementwise work whose result does not depend on
-    /// how it is split.
+    /// Runs `body(range)` for consecutive ranges covering 0..<count (one range,
+    /// on the calling thread, below `grain` elements; else up to four per
+    /// worker, so that `forEach` can even out threads that lose their core),
+    /// on up to `workers` threads. For elementwise work whose result does not
+    /// depend on how it is split.
     public static func forEachRange(_ count: Int, grain: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
-        let parts = count >= grain ? workerCount : 1, width = (count + parts - 1) / parts
+        let parts = count >= grain && workerCount > 1 ? min(4 * workerCount, max(workerCount, count / (grain / 4))) : 1
+        let width = (count + parts - 1) / parts
         forEach(parts) { part in body(min(count, part * width)..<min(count, (part + 1) * width)) }
     }
 
     /// Runs `body(i)` for every i in 0..<count on up to `workers` threads.
     /// Every index must write only to its own memory.
+    ///
+    /// Each thread takes the next index not yet taken, so a thread that loses
+    /// its core for a while (to the batch prefetcher, MPI, another process)
+    /// leaves its share to the others instead of holding up the whole loop.
+    /// Which thread runs an index never changes what it computes.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if workerCount <= 1 || count <= 1 {
             for i in 0..<count { body(i) }
             return
         }
         let threads = min(workerCount, count)
+        let next = Atomic<Int>(0)
         withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                for i in stride(from: worker, to: count, by: threads) { body(i) }
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard i < count else { return }
+                    body(i)
+                }
             }
         }
     }

@@ -8,9 +8,10 @@ import Core
 /// Gradient sums (`sumDeferred`) are gathered into buckets of about
 /// `bucketElements` elements in the order they are started; a full bucket
 /// goes through a chain of non-blocking collectives (`GradientBucket`) that
-/// every later call of the reducer during backward moves on, so the traffic
-/// overlaps the rest of the backward pass; `finishPending` waits for the
-/// buckets in order. BatchNorm statistics and the loss (`sum`) are summed at
+/// every later call of the reducer during backward moves on, and so does the
+/// main thread between the chunks of every `Parallel` loop (the polling
+/// hook), so the traffic overlaps the rest of the backward pass;
+/// `finishPending` waits for the buckets in order. BatchNorm statistics and the loss (`sum`) are summed at
 /// once because the next computation needs them.
 public final class DistributedReducer: BatchReducer {
     public let communicator: Communicator
@@ -23,6 +24,9 @@ public final class DistributedReducer: BatchReducer {
     private var inFlight: [GradientBucket] = []
     /// Seconds spent in collectives since the last `resetTimer()`.
     public private(set) var communicationSeconds: Double = 0
+    /// The part of `communicationSeconds` spent in `finishPending`: gradient
+    /// traffic that did not hide behind backward.
+    public private(set) var exposedGradientSeconds: Double = 0
     /// This rank's traffic since the last `resetTraffic()`.
     public private(set) var traffic = ReductionTraffic()
 
@@ -46,9 +50,25 @@ public final class DistributedReducer: BatchReducer {
         self.bucketElements = bucketElements
         channels = GradientBucket.Channels(agree: communicator.duplicate(), scatter: communicator.duplicate(),
                                            gather: communicator.duplicate())
+        // Between the chunks a layer's backward computes, the main thread
+        // moves the buckets on, so their traffic overlaps the computation
+        // instead of waiting for the next layer's call of the reducer.
+        // (The newest reducer's hook wins; one left behind by a freed reducer does nothing.)
+        Parallel.setPollingHook { [weak self] in self?.progressIfIdle() }
     }
 
-    public func resetTimer() { communicationSeconds = 0 }
+    /// Whether `progress` or `finishPending` is running: the polling hook
+    /// must not re-enter them (a bucket's next stage and the layers' delivery
+    /// closures run `Parallel` loops of their own), or it would start a stage
+    /// twice or deliver a bucket again.
+    private var progressing = false
+
+    private func progressIfIdle() {
+        guard !progressing, !inFlight.isEmpty else { return }
+        progress()
+    }
+
+    public func resetTimer() { communicationSeconds = 0; exposedGradientSeconds = 0 }
 
     public func resetTraffic() { traffic = ReductionTraffic() }
 
@@ -99,6 +119,8 @@ public final class DistributedReducer: BatchReducer {
     /// collective only after the bucket before it has started that stage, so
     /// each stage's collectives start in bucket order on every rank.
     private func progress() {
+        progressing = true
+        defer { progressing = false }
         var before = GradientBucket.Stage.done
         for bucket in inFlight {
             while bucket.stage.next <= before, timed({ bucket.completed(wait: false) }) {
@@ -113,6 +135,12 @@ public final class DistributedReducer: BatchReducer {
     }
 
     public func finishPending() {
+        let before = communicationSeconds
+        progressing = true
+        defer {
+            progressing = false
+            exposedGradientSeconds += communicationSeconds - before
+        }
         closeOpenBucket()
         for bucket in inFlight {
             while timed({ bucket.completed(wait: true) }) { bucket.startNextStage(channels, traffic: &traffic) }

@@ -128,8 +128,9 @@ struct Bench: ParsableCommand {
         print(String(format: "samples/s: %.2f   step: %.3f s   dense-equivalent GFLOP/s: %.1f (%.2f GFLOP per sample)",
                      Double(samples) / seconds, seconds / Double(steps), flopsPerSample * Double(samples) / seconds / 1e9,
                      flopsPerSample / 1e9))
-        print(String(format: "communication share: %.3f (%.3f s waiting in collectives on rank 0)",
-                     distributed.communicationSeconds / seconds, distributed.communicationSeconds))
+        print(String(format: "communication share: %.3f (%.3f s waiting in collectives on rank 0, %.3f s of it for gradient buckets after backward)",
+                     distributed.communicationSeconds / seconds, distributed.communicationSeconds,
+                     distributed.exposedGradientSeconds))
         let traffic = distributed.traffic
         print(String(format: "reduction traffic: %.1f MB per step in %.0f collectives (rank 0)",
                      Double(traffic.bytesSent) / 1e6 / Double(steps), Double(traffic.collectives) / Double(steps)))

@@ -14,10 +14,13 @@ struct ReductionCheck: ParsableCommand {
 
     @Option(name: .customLong("chunks"), help: "Reduction chunks of the global batch.") var chunks = 5
     @Option(name: .customLong("bucket-elements"), help: "Elements per gradient bucket.") var bucketElements = 64
+    @Option(name: .customLong("threads"), help: "Worker threads (above 1, buckets also move on from inside Parallel loops).") var threads = 1
     @OptionGroup var job: JobOptions
 
     func validate() throws {
-        guard chunks > 0, bucketElements > 0 else { throw ValidationError("--chunks and --bucket-elements must be positive") }
+        guard chunks > 0, bucketElements > 0, threads > 0 else {
+            throw ValidationError("--chunks, --bucket-elements and --threads must be positive")
+        }
     }
 
     func run() throws {
@@ -61,7 +64,14 @@ struct ReductionCheck: ParsableCommand {
         return values
     }
 
+    /// What a layer's backward does between two sums: chunks on the worker
+    /// threads, during which the reducer's polling hook moves buckets on.
+    static func computeChunks() {
+        Parallel.forEach(8) { _ in usleep(300) }
+    }
+
     func check(on communicator: Communicator) throws {
+        Parallel.configure(workers: threads)
         let layout = Shard(rank: communicator.rank, size: communicator.size).layout(batch: chunks, chunkSize: 1)
         let reducer = DistributedReducer(communicator, bucketElements: bucketElements)
         let counts = Self.counts
@@ -79,9 +89,12 @@ struct ReductionCheck: ParsableCommand {
                 let expected = LocalReducer().sum(all, chunks: chunks, count: count)
                 let own = Array(all[(layout.globalOffset * count)..<((layout.globalOffset + layout.chunkCount) * count)])
                 reducer.sumDeferred(own, chunks: layout.chunkCount, count: count) { totals in
+                    // A layer's delivery runs Parallel loops too (the weight layout transposes).
+                    Self.computeChunks()
                     compare("round \(round) deferred tensor \(t) (\(count) elements)", totals, expected)
                     delivered.append(t)
                 }
+                Self.computeChunks()
                 // Blocking sums between deferred ones, as BatchNorm's during backward.
                 if t % 3 == 0 {
                     compare("round \(round) blocking tensor \(t)", reducer.sum(own, chunks: layout.chunkCount, count: count), expected)
@@ -97,6 +110,6 @@ struct ReductionCheck: ParsableCommand {
         guard failed.allSatisfy({ $0 == 0 }) else {
             throw ValidationError("reduction check: mismatches per rank \(failed)")
         }
-        print("reduction check: \(2 * counts.count) deferred and \(2 * ((counts.count + 2) / 3)) blocking sums over \(chunks) chunks on \(communicator.size) rank(s), buckets of \(bucketElements) elements: identical bits to LocalReducer (\(traffic.collectives) collectives, \(traffic.bytesSent) bytes sent by rank 0)")
+        print("reduction check: \(2 * counts.count) deferred and \(2 * ((counts.count + 2) / 3)) blocking sums over \(chunks) chunks on \(communicator.size) rank(s) × \(threads) thread(s), buckets of \(bucketElements) elements: identical bits to LocalReducer (\(traffic.collectives) collectives, \(traffic.bytesSent) bytes sent by rank 0)")
     }
 }

@@ -6,6 +6,7 @@ import XCTest
 final class ParallelTests: XCTestCase {
     override func tearDown() {
         Parallel.configure(workers: 1)
+        Parallel.setPollingHook(nil)
         super.tearDown()
     }
 
@@ -58,5 +59,34 @@ final class ParallelTests: XCTestCase {
         let stalled = threadOf[0]!
         let byStalled = threadOf.filter { $0.value == stalled }.map(\.key)
         XCTAssertEqual(byStalled, [0], "the stalled worker also ran \(byStalled.sorted())")
+    }
+
+    /// The polling hook (how the MPI reducer moves gradient buckets on during
+    /// backward) runs between indices on the thread that installed it, and
+    /// never on another thread: MPI calls only from the main thread.
+    func testThePollingHookRunsOnTheInstallingThreadOnly() {
+        Parallel.configure(workers: 2)
+        let me = pthread_self()
+        let lock = NSLock()
+        var calls = 0, foreign = 0
+        Parallel.setPollingHook {
+            lock.lock(); defer { lock.unlock() }
+            if pthread_equal(pthread_self(), me) != 0 { calls += 1 } else { foreign += 1 }
+        }
+        Parallel.forEach(64) { _ in usleep(200) }
+        XCTAssertGreaterThan(calls, 0, "the hook never ran during forEach")
+        XCTAssertLessThanOrEqual(calls, 64)
+        let before = calls
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            Parallel.forEach(64) { _ in usleep(200) }
+            done.signal()
+        }
+        done.wait()
+        XCTAssertEqual(calls, before, "forEach started on another thread ran the hook")
+        XCTAssertEqual(foreign, 0, "the hook ran on a worker thread")
+        Parallel.setPollingHook(nil)
+        Parallel.forEach(64) { _ in }
+        XCTAssertEqual(calls, before, "a removed hook still ran")
     }
 }

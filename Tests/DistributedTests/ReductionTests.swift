@@ -31,6 +31,16 @@ final class ReductionTests: XCTestCase {
         try check(ranks: 3, ["--chunks", "1"])
     }
 
+    /// With worker threads, buckets also move on from inside the Parallel
+    /// loops between sums (the reducer's polling hook) and the delivery
+    /// closures run Parallel loops themselves: still every total's bits, each
+    /// delivered once, in order.
+    func testBucketsMovedOnFromInsideParallelLoops() throws {
+        try check(ranks: nil, ["--threads", "3"])
+        for ranks in [2, 3] { try check(ranks: ranks, ["--threads", "2"]) }
+        try check(ranks: 2, ["--threads", "2", "--bucket-elements", "1"])
+    }
+
     /// The default bucket size (all tensors in one or two buckets) and
     /// buckets of one element (one tensor each).
     func testOtherBucketSizes() throws {

@@ -70,14 +70,36 @@ public enum Parallel {
         }
         let threads = min(workerCount, count)
         let next = Atomic<Int>(0)
+        let poll = pollingHook
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                let polls = poll.map { $0.thread == pthread_self() } ?? false
                 while true {
                     let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard i < count else { return }
                     body(i)
+                    if polls { poll?.body() }
                 }
             }
         }
+    }
+
+    /// Work to run now and then while the workers compute: between two
+    /// indices of `forEach` on `thread` (the thread that installed it, when
+    /// it is the one that called `forEach`). The MPI reducer moves its
+    /// gradient buckets on this way during backward — MPI over TCP progresses
+    /// only inside MPI calls, and only the main thread may make them.
+    public struct PollingHook {
+        let thread: pthread_t
+        let body: () -> Void
+    }
+
+    nonisolated(unsafe) private static var pollingHook: PollingHook?
+
+    /// Installs `body` as the polling hook of the calling thread (nil removes
+    /// it). `body` runs on that thread only and must tolerate being called
+    /// from inside any `forEach` that thread starts, its own included.
+    public static func setPollingHook(_ body: (() -> Void)?) {
+        pollingHook = body.map { PollingHook(thread: pthread_self(), body: $0) }
     }
 }

@@ -35,6 +35,13 @@ final class InferCommandTests: XCTestCase {
         let badReset = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", "x", "--v-reset", "soft"])
         XCTAssertNotEqual(badReset.status, 0)
         XCTAssertTrue(badReset.output.contains("--v-reset"), badReset.output)
+        // -resume and --checkpoint are one flag: two different files are refused.
+        let both = try Tool.run(try Tool.binary.path, ["infer", "-resume", "a.pth", "--checkpoint", "b.pth"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.output.contains("-resume a.pth and --checkpoint b.pth name different files"), both.output)
+        let missingResume = try Tool.run(try Tool.binary.path, ["infer", "-resume", "/nonexistent.pth", "--checkpoint", "/nonexistent.pth"])
+        XCTAssertNotEqual(missingResume.status, 0)
+        XCTAssertTrue(missingResume.output.contains("-resume /nonexistent.pth: cannot read it"), missingResume.output)
     }
 }
 

@@ -15,8 +15,8 @@ struct CLIFMPI: ParsableCommand {
         subcommands: [Train.self, Infer.self, Energy.self, Convert.self, Bench.self, ReductionCheck.self])
 
     static func main() {
-        let arguments = CommandLineNormalisation.normalised(Array(CommandLine.arguments.dropFirst()))
         do {
+            let arguments = try CommandLineNormalisation.normalised(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {

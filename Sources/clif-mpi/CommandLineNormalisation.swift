@@ -5,7 +5,9 @@ import Foundation
 /// original's argparse does, for every command:
 ///
 /// 1. `-flag=value` (argparse's spelling) becomes `-flag value`;
-/// 2. a negative number after an option that takes a value is joined to it,
+/// 2. an unambiguous prefix of a single-dash option names it, as argparse
+///    allows (`-neuron` → `-neuron_model`, `-loss_l` → `-loss_lambda`);
+/// 3. a negative number after an option that takes a value is joined to it,
 ///    `--v-reset -0.06` → `--v-reset=-0.06`, `-lr -0.1` → `-lr=-0.1`,
 ///    `-T -2` → `-T=-2`. ArgumentParser reads any word that starts with a
 ///    dash as a flag ("Missing value for '--v-reset'"); argparse takes a word
@@ -16,7 +18,7 @@ import Foundation
 /// of every command is covered and a flag (`-amp`) stays a flag. Words after
 /// `--` are left as they are.
 enum CommandLineNormalisation {
-    static func normalised(_ arguments: [String], root: ParsableCommand.Type = CLIFMPI.self) -> [String] {
+    static func normalised(_ arguments: [String], root: ParsableCommand.Type = CLIFMPI.self) throws -> [String] {
         let split = arguments.flatMap { argument -> [String] in
             guard argument.hasPrefix("-"), !argument.hasPrefix("--"), let eq = argument.firstIndex(of: "=") else {
                 return [argument]
@@ -34,7 +36,7 @@ enum CommandLineNormalisation {
             index += 1
         }
         while index < split.count {
-            let word = split[index]
+            let word = try command.expanded(split[index])
             if word == "--" { return output + split[index...] }
             guard command.valueOptions.contains(word), index + 1 < split.count else {
                 output.append(word)
@@ -68,6 +70,24 @@ private struct CommandTree {
     var valueOptions: Set<String>
     var flags: Set<String>
     var subcommands: [CommandTree]
+    /// Every spelling of each option or flag, one list per argument.
+    var spellings: [[String]]
+
+    /// The single-dash spelling `word` abbreviates, when exactly one option or
+    /// flag has such a spelling; else `word` itself (exact names win). A prefix
+    /// of several is refused, as argparse refuses it.
+    func expanded(_ word: String) throws -> String {
+        guard word.count > 2, word.hasPrefix("-"), !word.hasPrefix("--"),
+              !CommandLineNormalisation.isNegativeNumber(word),
+              !valueOptions.contains(word), !flags.contains(word) else { return word }
+        let matches = spellings.compactMap { names in
+            names.first { $0.count > 2 && !$0.hasPrefix("--") && $0.hasPrefix(word) }
+        }
+        guard matches.count <= 1 else {
+            throw ValidationError("\(word) is ambiguous: it could be \(matches.sorted().joined(separator: ", ")); write more of the name")
+        }
+        return matches.first ?? word
+    }
 
     init?(_ root: ParsableCommand.Type) {
         guard let info = try? JSONDecoder().decode(ToolDescription.self, from: Data(root._dumpHelp().utf8)) else {
@@ -78,12 +98,13 @@ private struct CommandTree {
 
     private init(_ command: ToolDescription.Command) {
         name = command.commandName
-        func spellings(_ kind: String) -> Set<String> {
+        func names(of kind: String) -> Set<String> {
             Set((command.arguments ?? []).filter { $0.kind == kind }.flatMap { ($0.names ?? []).map(\.spelling) })
         }
-        valueOptions = spellings("option")
-        flags = spellings("flag")
+        valueOptions = names(of: "option")
+        flags = names(of: "flag")
         subcommands = (command.subcommands ?? []).map(CommandTree.init)
+        self.spellings = (command.arguments ?? []).filter { $0.kind != "positional" }.map { ($0.names ?? []).map(\.spelling) }
     }
 }
 

@@ -89,17 +89,12 @@ struct Infer: ParsableCommand {
         guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
         guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
         guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
-        guard let resets else { throw ValidationError("--v-reset \(vReset): expected none or numbers, comma-separated") }
+        guard resets != nil else { throw ValidationError("--v-reset \(vReset): expected none or numbers, comma-separated") }
         guard Surrogate(rawValue: surrogate) != nil else {
             throw ValidationError("-surrogate \(surrogate) is unknown; expected rectangle, sigmoid or triangle")
         }
-        if let neuron {
-            guard Activation(name: neuron) != nil else {
-                throw ValidationError("-neuron \(neuron) is unknown; expected LIF, CLIF, PLIF or relu")
-            }
-            if Activation(name: neuron) == .relu && resets != [nil] {
-                throw ValidationError("--v-reset \(vReset): -neuron relu has no membrane to reset; omit --v-reset")
-            }
+        if let neuron, Activation(name: neuron) == nil {
+            throw ValidationError("-neuron \(neuron) is unknown; expected LIF, CLIF, PLIF or relu")
         }
         if let model, !ModelFactory.names.contains(model) {
             throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")

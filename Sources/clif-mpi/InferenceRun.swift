@@ -18,12 +18,17 @@ struct InferenceRun {
         var trainedNeuron: String?
     }
 
-    func settings(recorded trained: TrainingArguments) -> Settings {
+    func settings(recorded trained: TrainingArguments) throws -> Settings {
         let a = arguments
         let neuron = a.neuron ?? trained["neuron_model"] ?? "LIF"
         let tau = a.tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
-        // Validated in Infer.validate (flags) and by the run that wrote the checkpoint.
-        let activation = Activation(name: neuron, surrogate: Surrogate(rawValue: a.surrogate) ?? .rectangle, tau: tau) ?? .relu
+        // The flags are validated in Infer.validate; a checkpoint's recorded neuron is checked here.
+        guard let activation = Activation(name: neuron, surrogate: Surrogate(rawValue: a.surrogate) ?? .rectangle, tau: tau) else {
+            throw RunError(description: "the checkpoint records neuron_model '\(neuron)', which clif-mpi does not know; pass -neuron LIF, CLIF, PLIF or relu")
+        }
+        if activation == .relu && a.resets != [nil] {
+            throw RunError(description: "--v-reset \(a.vReset): -neuron relu has no membrane to reset; omit --v-reset")
+        }
         let timeSteps = activation == .relu ? 1 : a.T ?? trained["T"].flatMap { Int($0) } ?? 6
         return Settings(model: a.model ?? trained["model"] ?? "spiking_vgg11_bn",
                         dataset: a.dataset ?? trained["dataset"] ?? "cifar10",
@@ -89,7 +94,7 @@ struct InferenceRun {
         Parallel.configure(workers: a.threads ?? Parallel.availableCores)
         let source = a.evaluated ?? a.preTrain.map { (path: $0, flag: "-pre_train") }
         let trained = try source.map { try recordedArguments($0.path, flag: $0.flag) } ?? TrainingArguments(namespace: "")
-        let s = settings(recorded: trained)
+        let s = try settings(recorded: trained)
         let namespaceText = namespace(s)
         say(namespaceText)
 
@@ -168,7 +173,7 @@ struct InferenceRun {
             print("|---|---|---|---|---|---|")
         }
         var results: [Evaluation.Result] = []
-        // Infer.validate allows only the soft setting with relu, which has no neuron layers.
+        // Only the soft setting reaches here with relu, which has no neuron layers.
         for reset in a.resets ?? [nil] {
             if case .spiking(let base) = s.activation {
                 for (_, layer) in network.neurons {

@@ -21,7 +21,7 @@ for neuron in CLIF LIF; do
   mpirun -np 2 .build/release/clif-mpi train $flags -neuron "$neuron" -out_dir "$out/$neuron" > "$out/$neuron.log" 2>&1
   best=$(grep -o 'max_test_acc=[0-9.]*, steps' "$out/$neuron.log" | tail -1 | sed 's/max_test_acc=//; s/, steps//')
   checkpoint=$(ls "$out/$neuron"/*/checkpoint_max.safetensors)
-  row=$(mpirun -np 2 .build/release/clif-mpi infer --checkpoint "$checkpoint" -neuron LIF --v-reset "$resets" \
+  row=$(mpirun -np 2 .build/release/clif-mpi infer -resume "$checkpoint" -neuron LIF --v-reset "$resets" -out_dir "$out/infer" \
         | grep '^| LIF |' | awk -F'|' '{ gsub(/ /, "", $4); printf " %s |", $4 }')
   awk -v n="$neuron" -v b="$best" -v r="$row" 'BEGIN { printf "| %s-trained (%.2f %%) |%s\n", n, 100 * b, r }'
 done

@@ -14,19 +14,9 @@ struct CLIFMPI: ParsableCommand {
         """,
         subcommands: [Train.self, Infer.self, Energy.self, Convert.self, Bench.self, ReductionCheck.self])
 
-    /// The original's argparse accepts `-flag=value`; split it so the parser sees `-flag value`.
-    static func normalisedArguments(_ arguments: [String]) -> [String] {
-        arguments.flatMap { argument -> [String] in
-            guard argument.hasPrefix("-"), !argument.hasPrefix("--"), let eq = argument.firstIndex(of: "=") else {
-                return [argument]
-            }
-            return [String(argument[..<eq]), String(argument[argument.index(after: eq)...])]
-        }
-    }
-
     static func main() {
-        let arguments = normalisedArguments(Array(CommandLine.arguments.dropFirst()))
         do {
+            let arguments = try CommandLineNormalisation.normalised(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {

@@ -1,32 +1,67 @@
 import ArgumentParser
 import Core
-import Distributed
 import Foundation
 
 struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a checkpoint on a test set, with its own neuron or another (the paper's conversion table).",
+        abstract: "Evaluate a checkpoint on a test set (the original's inference.py), with its own neuron or another (the paper's conversion table).",
         discussion: """
-        Model, dataset, T and tau default to those recorded in the checkpoint. `-neuron LIF` \
+        Takes the original's inference.py command line as it is, for example `clif-mpi infer \
+        -data_dir ./data_dir -dataset cifar10 -model spiking_resnet18 -neuron LIF -name without_auto_aug \
+        -resume ./save_logs/<run>/checkpoint_max.pth`, with every flag of inference.py and its \
+        default, and prints what inference.py prints: its \
+        arguments, "resuming...", "start epoch: … , max test acc: …", the log folder \
+        (<-out_dir>/inference_<dataset>_<model>_<name>_T<T>_tau<tau>_bs<b>[_<neuron>_]_amp[_cutupmix_auto], \
+        created with its args.txt), then "test_loss=…, test_acc=…, max_test_acc=…, total_time=…", \
+        "after one epoch: …GB" (here the peak resident memory of the process, inference.py's CUDA \
+        memory there) and "Final Throughput: …" (images × time steps per second over the test pass; \
+        inference.py times 100 forward passes of a random batch). Before those lines comes \
+        clif-mpi's table: one row per --v-reset setting (top-1, top-5, loss, samples/s); the \
+        original's lines and args.txt describe the first setting.
+
+        -model, -dataset, -data_dir, -T, -tau and -neuron default to what a clif-mpi checkpoint \
+        records, else (a .pth records nothing) to inference.py's defaults. `-neuron LIF` \
         evaluates a CLIF-trained model with LIF neurons; `--v-reset none,0,-0.02,-0.04,-0.06,-0.08,-0.1` \
-        sweeps soft reset (`none`) and hard reset to each value, printing one row per setting \
-        (RECIPE §8). Under mpirun every test batch is sharded with exact totals.
+        sweeps soft reset (`none`) and hard reset to each value (docs/conversion.md). Without \
+        -resume, --checkpoint or -pre_train the model is the one -seed initialises, as in \
+        inference.py. -seed, -j, -surrogate, -weight_decay and -multiple_step change nothing at \
+        inference (as in inference.py) and are recorded in args.txt. Under mpirun every test \
+        batch is sharded with exact totals.
         """)
 
-    @Option(name: .customLong("checkpoint"), help: "A clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth (then pass -model, -dataset, -T, -neuron).") var checkpoint: String
-    @Option(name: original("model"), help: "Model name (default: the checkpoint's).") var model: String?
-    @Option(name: original("dataset"), help: "Dataset (default: the checkpoint's).") var dataset: String?
-    @Option(name: original("data_dir"), help: "Folder holding the dataset files (default: the checkpoint's).") var dataDir: String?
-    @Option(name: original("T", "time-steps"), help: "Time steps (default: the checkpoint's).") var T: Int?
+    @Option(name: original("seed"), help: "Random seed of the model's initialisation (used without a checkpoint).") var seed: UInt64 = 2022
+    @Option(name: original("name"), help: "Extra text in the log folder name.") var name: String = ""
+    @Option(name: original("T", "time-steps"), help: "Time steps (default: the checkpoint's, else 6; 1 for -neuron relu).") var T: Int?
     @Option(name: original("tau"), help: "Membrane time constant (default: the checkpoint's, else 2.0).") var tau: Float?
     @Option(name: original("b", "batch-size"), help: "Evaluation batch size.") var b: Int = 128
+    @Option(name: original("j", "workers"), help: "Accepted for compatibility; batches are prepared on one background thread.") var j: Int = 0
+    @Option(name: original("data_dir"), help: "Folder holding the dataset files (default: the checkpoint's, else ./data).") var dataDir: String?
+    @Option(name: original("dataset"), help: "\(DatasetCatalog.names.joined(separator: ", ")) (default: the checkpoint's, else cifar10).") var dataset: String?
+    @Option(name: original("out_dir"), help: "Folder for the log folder (args.txt).") var outDir: String = "./logs_infer"
+    @Option(name: original("surrogate"), help: "Surrogate gradient: rectangle, sigmoid, triangle (no effect at inference).") var surrogate: String = "rectangle"
+    @Option(name: original("resume"), help: "The checkpoint to evaluate: a clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth.") var resume: String?
+    @Option(name: .customLong("checkpoint"), help: "The same as -resume.") var checkpoint: String?
+    @Option(name: original("pre_train"), help: "Weights to evaluate instead, loaded after -resume's (as inference.py does).") var preTrain: String?
+    @Flag(name: original("amp"), help: ArgumentHelp(ampHelp + " The log folder name ends in _amp either way, as inference.py names it by default (its -amp is on unless given an empty value, and evaluates in fp32)."))
+    var amp = false
+    @Option(name: original("model"), help: "\(ModelFactory.names.joined(separator: ", ")) (default: the checkpoint's, else spiking_vgg11_bn).") var model: String?
+    @Option(name: original("drop_rate"), help: "Dropout rate of the model (no effect in evaluation).") var dropRate: Float = 0.0
+    @Option(name: original("weight_decay"), help: "Accepted for compatibility (no effect at inference).") var weightDecay: Float = 5e-4
+    @Option(name: original("loss_lambda"), help: "Weight λ of the MSE term of the test loss; 0 gives plain cross-entropy.") var lossLambda: Float = 0.05
+    @Flag(name: original("mse_n_reg"), help: "Use the one-hot label as the MSE target of the test loss.") var mseNReg = false
+    @Option(name: original("loss_means"), help: "MSE target value without -mse_n_reg.") var lossMeans: Float = 1.0
+    @Flag(name: original("save_init"), help: "Save the evaluated weights as checkpoint_0.safetensors in the log folder.") var saveInit = false
     @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
                    .customLong("neuron-model")],
-            help: "Neuron to evaluate with: LIF, CLIF, PLIF (default: the one trained).") var neuron: String?
-    @Option(name: .customLong("v-reset"), help: "Comma-separated resets to evaluate: none (soft) or hard-reset values.")
+            help: "Neuron to evaluate with: LIF, CLIF, PLIF or relu (T = 1) (default: the checkpoint's, else LIF). -neuron is accepted too.")
+    var neuron: String?
+    @Option(name: original("multiple_step"), help: "Accepted for compatibility (unused, as in inference.py).") var multipleStep: String = "False"
+    @Flag(name: original("cutupmix_auto"), help: "Names the log folder as inference.py does (no effect on the test set).") var cutupmixAuto = false
+    @Option(name: original("label_smoothing"), help: "Label smoothing of the test loss's cross-entropy.") var labelSmoothing: Float = 0.0
+
+    @Option(name: .customLong("v-reset"), help: "Comma-separated resets to evaluate: none (soft) or hard-reset values, e.g. none,0,-0.02 (docs/conversion.md).")
     var vReset: String = "none"
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
-    @Flag(name: original("amp"), help: ArgumentHelp(ampHelp)) var amp = false
     @OptionGroup var job: JobOptions
 
     /// The resets to evaluate, nil for soft.
@@ -39,78 +74,43 @@ struct Infer: ParsableCommand {
         return out.isEmpty ? nil : out
     }
 
+    /// The checkpoint to evaluate, from `-resume` or `--checkpoint`, with the flag that named it.
+    var evaluated: (path: String, flag: String)? {
+        resume.map { (path: $0, flag: "-resume") } ?? checkpoint.map { (path: $0, flag: "--checkpoint") }
+    }
+
     func validate() throws {
         guard b > 0 else { throw ValidationError("-b must be positive, got \(b)") }
+        guard j >= 0 else { throw ValidationError("-j must not be negative, got \(j)") }
         if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
+        if let tau { guard tau > 1 else { throw ValidationError("-tau must be above 1 (PLIF starts at w = −ln(tau − 1)), got \(tau)") } }
+        if let threads { guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") } }
+        guard (0..<1).contains(dropRate) else { throw ValidationError("-drop_rate must be in [0, 1), got \(dropRate)") }
+        guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
+        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
+        guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
         guard resets != nil else { throw ValidationError("--v-reset \(vReset): expected none or numbers, comma-separated") }
-        if let neuron { guard Activation(name: neuron) != nil, neuron.lowercased() != "relu" else {
-            throw ValidationError("-neuron \(neuron) is unknown; expected LIF, CLIF or PLIF")
-        } }
+        guard Surrogate(rawValue: surrogate) != nil else {
+            throw ValidationError("-surrogate \(surrogate) is unknown; expected rectangle, sigmoid or triangle")
+        }
+        if let neuron, Activation(name: neuron) == nil {
+            throw ValidationError("-neuron \(neuron) is unknown; expected LIF, CLIF, PLIF or relu")
+        }
+        if let model, !ModelFactory.names.contains(model) {
+            throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")
+        }
+        if let dataset, !DatasetCatalog.names.contains(dataset) {
+            throw ValidationError("-dataset \(dataset) is unknown; expected one of: \(DatasetCatalog.names.joined(separator: ", "))")
+        }
+        if let resume, let checkpoint,
+           URL(fileURLWithPath: resume).standardizedFileURL != URL(fileURLWithPath: checkpoint).standardizedFileURL {
+            throw ValidationError("-resume \(resume) and --checkpoint \(checkpoint) name different files; pass one of them (they are the same flag)")
+        }
     }
 
     func run() throws {
-        let command = self
-        try Job.run(job) { try command.evaluate(on: $0) }
-    }
-
-    func evaluate(on communicator: Communicator) throws {
-        Parallel.configure(workers: threads ?? Parallel.availableCores)
-        let trained: TrainingArguments
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
-            // A .pth records no arguments: the flags must say what the model is.
-            trained = TrainingArguments(namespace: TorchCheckpoint.isTorchFile(data)
-                ? "" : try SafeTensorsFile(data: data, name: checkpoint).metadata["args"] ?? "")
-        } catch let error as SafeTensorsError {
-            throw RunError(description: "--checkpoint: \(error.description)")
-        } catch {
-            throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")
-        }
-        func setting<V>(_ flag: V?, _ key: String, _ parse: (String) -> V?, _ name: String) throws -> V {
-            if let flag { return flag }
-            guard let value = trained[key].flatMap(parse) else {
-                throw RunError(description: "--checkpoint \(checkpoint) does not record \(key); pass \(name)")
-            }
-            return value
-        }
-        let modelName = try setting(model, "model", { $0 }, "-model")
-        let datasetName = try setting(dataset, "dataset", { $0 }, "-dataset")
-        let timeSteps = try setting(T, "T", { Int($0) }, "-T")
-        let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0  // the original's default
-        let trainedNeuron = trained["neuron_model"] ?? "?"
-        let neuronName = try setting(neuron, "neuron_model", { $0 }, "-neuron")
-        guard let activation = Activation(name: neuronName, tau: tauValue), case .spiking(let base) = activation else {
-            throw RunError(description: "-neuron \(neuronName): infer evaluates spiking neurons (LIF, CLIF, PLIF)")
-        }
-        let split = FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number
-        let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"),
-                                           frames: timeSteps, split: split)
-        let network = try ModelFactory.make(ModelSpec(name: modelName, inChannels: data.channels, classes: data.classes,
-                                                      height: data.height, width: data.width, activation: activation))
-        _ = try loadCheckpoint(checkpoint, into: network, optimizer: nil, communicator)
-        let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let reducer: BatchReducer = communicator.size > 1 ? DistributedReducer(communicator) : LocalReducer()
-        let leader = communicator.rank == 0
-        if leader {
-            print("\(modelName) trained with \(trainedNeuron), evaluated with \(neuronName), T=\(timeSteps), \(datasetName) test set (\(data.test.count) images), \(communicator.size) process(es)")
-            print("| neuron | reset | top-1 | top-5 | loss | samples/s |")
-            print("|---|---|---|---|---|---|")
-        }
-        for reset in resets! {
-            for (_, layer) in network.neurons {
-                var config = base
-                config.vReset = reset
-                layer.config = config
-            }
-            let result = Evaluation.run(network, on: data.test, normalization: data.normalization, batchSize: b,
-                                        timeSteps: timeSteps, shard: shard, reducer: reducer,
-                                        precision: amp ? .bf16Autocast : .fp32)
-            if leader {
-                let label = reset.map { "hard \($0)" } ?? "soft"
-                print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", neuronName, label,
-                             100 * result.top1, 100 * result.top5, result.loss, result.samplesPerSecond))
-            }
-        }
+        let run = InferenceRun(arguments: self)
+        try Job.run(job) { try run.execute(on: $0) }
     }
 }
 

@@ -11,11 +11,6 @@ final class DocumentationTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Files whose citation is being rewritten on another branch, which points
-    /// them at `docs/`. An entry that no longer cites fails the test, so the
-    /// list empties itself once those changes land.
-    static let pendingCitations: Set<String> = ["Sources/clif-mpi/Infer.swift"]
-
     /// Folders not walked: build products and VCS data, and generated binary
     /// data (golden fixtures, fuzzing seeds).
     static func isSkipped(folder relative: String) -> Bool {
@@ -66,19 +61,10 @@ final class DocumentationTests: XCTestCase {
         let citation = try NSRegularExpression(pattern: "RECIPE")
         let ownPath = String(#filePath.dropFirst(Self.root.path.count + 1))
         var offenders: [String] = []
-        var citing: Set<String> = []
         for (path, text) in files where path != ownPath {
-            let hits = Self.matches(citation, in: text)
-            guard !hits.isEmpty else { continue }
-            citing.insert(path)
-            if !Self.pendingCitations.contains(path) {
-                offenders += hits.map { "\(path):\($0.line)" }
-            }
+            offenders += Self.matches(citation, in: text).map { "\(path):\($0.line)" }
         }
         XCTAssertEqual(offenders, [], "cite the pages under docs/ instead of a document outside the repository")
-        for path in Self.pendingCitations.subtracting(citing).sorted() {
-            XCTFail("\(path) no longer cites the outside specification: remove it from pendingCitations")
-        }
     }
 
     func testEveryMentionedDocsPageExists() throws {

@@ -35,6 +35,16 @@ final class InferCommandTests: XCTestCase {
         let badReset = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", "x", "--v-reset", "soft"])
         XCTAssertNotEqual(badReset.status, 0)
         XCTAssertTrue(badReset.output.contains("--v-reset"), badReset.output)
+        let reluReset = try Tool.run(try Tool.binary.path, ["infer", "-neuron", "relu", "--v-reset", "-0.1"])
+        XCTAssertNotEqual(reluReset.status, 0)
+        XCTAssertTrue(reluReset.output.contains("--v-reset -0.1: -neuron relu has no membrane to reset"), reluReset.output)
+        // -resume and --checkpoint are one flag: two different files are refused.
+        let both = try Tool.run(try Tool.binary.path, ["infer", "-resume", "a.pth", "--checkpoint", "b.pth"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.output.contains("-resume a.pth and --checkpoint b.pth name different files"), both.output)
+        let missingResume = try Tool.run(try Tool.binary.path, ["infer", "-resume", "/nonexistent.pth", "--checkpoint", "/nonexistent.pth"])
+        XCTAssertNotEqual(missingResume.status, 0)
+        XCTAssertTrue(missingResume.output.contains("-resume /nonexistent.pth: cannot read it"), missingResume.output)
     }
 }
 
@@ -58,6 +68,11 @@ final class TorchCheckpointCommandTests: XCTestCase {
         func rows(_ s: String) -> [Substring] { s.split(separator: "\n").filter { $0.hasPrefix("| CLIF |") }.map { $0.split(separator: "|").prefix(5).joined(separator: "|")[...] } }
         XCTAssertEqual(rows(viaSafetensors.output), rows(direct.output))
         XCTAssertEqual(rows(direct.output).count, 1)
+        // The original's ANN baseline: -neuron relu evaluates one time step.
+        let relu = try Tool.run(try Tool.binary.path, ["infer", "-resume", fixture, "-model", "spiking_cnn_small", "-dataset", "digits",
+                                                       "-neuron", "relu", "-b", "64", "-out_dir", out.path])
+        XCTAssertEqual(relu.status, 0, relu.output)
+        XCTAssertTrue(relu.output.contains("Namespace(T=1, ") && relu.output.contains("| relu | – |"), relu.output)
         // -resume continues after the original's epoch 3.
         let resumed = try Tool.run(try Tool.binary.path, ["train", "-resume", fixture, "-epochs", "5", "-T_max", "5",
                                                           "--max-steps", "2", "-out_dir", out.path] + flags)

@@ -26,13 +26,14 @@ enum Tool {
         let seconds: Double
     }
 
-    /// Runs `executable arguments`, killing it after `timeout` seconds.
+    /// Runs `executable arguments` (in `directory`, default the tests' own), killing it after `timeout` seconds.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    timeout: Double = 300) throws -> Result {
+                    directory: URL? = nil, timeout: Double = 300) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"

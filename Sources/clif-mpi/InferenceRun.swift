@@ -1,0 +1,214 @@
+import Core
+import Distributed
+import Foundation
+
+/// Everything `clif-mpi infer` does once its flags are valid: the original's
+/// inference.py output (its arguments, the resume lines, the log folder and
+/// its args.txt, the test line) around clif-mpi's table of one row per reset.
+struct InferenceRun {
+    let arguments: Infer
+
+    /// What is evaluated: each flag, else what the checkpoint records, else
+    /// inference.py's default.
+    struct Settings {
+        var model: String, dataset: String, dataDirectory: String
+        var timeSteps: Int, tau: Float, neuron: String, split: FrameSplit
+        var activation: Activation
+        /// The neuron the checkpoint was trained with, when it records it.
+        var trainedNeuron: String?
+    }
+
+    func settings(recorded trained: TrainingArguments) throws -> Settings {
+        let a = arguments
+        let neuron = a.neuron ?? trained["neuron_model"] ?? "LIF"
+        let tau = a.tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
+        // The flags are validated in Infer.validate; a checkpoint's recorded neuron is checked here.
+        guard let activation = Activation(name: neuron, surrogate: Surrogate(rawValue: a.surrogate) ?? .rectangle, tau: tau) else {
+            throw RunError(description: "the checkpoint records neuron_model '\(neuron)', which clif-mpi does not know; pass -neuron LIF, CLIF, PLIF or relu")
+        }
+        if activation == .relu && a.resets != [nil] {
+            throw RunError(description: "--v-reset \(a.vReset): -neuron relu has no membrane to reset; omit --v-reset")
+        }
+        let timeSteps = activation == .relu ? 1 : a.T ?? trained["T"].flatMap { Int($0) } ?? 6
+        return Settings(model: a.model ?? trained["model"] ?? "spiking_vgg11_bn",
+                        dataset: a.dataset ?? trained["dataset"] ?? "cifar10",
+                        dataDirectory: a.dataDir ?? trained["data_dir"] ?? "./data",
+                        timeSteps: timeSteps, tau: tau, neuron: neuron,
+                        split: FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number,
+                        activation: activation, trainedNeuron: trained["neuron_model"])
+    }
+
+    /// The arguments `path` records (none for a .pth).
+    func recordedArguments(_ path: String, flag: String) throws -> TrainingArguments {
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            // A .pth records no arguments: the flags (or inference.py's defaults) say what the model is.
+            return TrainingArguments(namespace: TorchCheckpoint.isTorchFile(data)
+                ? "" : try SafeTensorsFile(data: data, name: path).metadata["args"] ?? "")
+        } catch let error as SafeTensorsError {
+            throw RunError(description: "\(flag): \(error.description)")
+        } catch {
+            throw RunError(description: "\(flag) \(path): cannot read it (\(error.localizedDescription))")
+        }
+    }
+
+    /// The log folder's name, as inference.py builds it.
+    func folderName(_ s: Settings) -> String {
+        var name = "inference_\(s.dataset)_\(s.model)_\(arguments.name)_T\(s.timeSteps)_tau\(s.tau)_bs\(arguments.b)"
+        if s.neuron != "LIF" { name += "_\(s.neuron)_" }
+        name += "_amp"
+        if arguments.cutupmixAuto { name += "_cutupmix_auto" }
+        return name
+    }
+
+    /// The arguments as inference.py prints them (`Namespace(…)`, sorted by name).
+    func namespace(_ s: Settings) -> String {
+        let a = arguments
+        func text(_ value: String?) -> String { value.map { "'\($0)'" } ?? "None" }
+        func bool(_ value: Bool) -> String { value ? "True" : "False" }
+        let items: [(String, String)] = [
+            ("T", "\(s.timeSteps)"), ("amp", bool(a.amp)), ("b", "\(a.b)"), ("cutupmix_auto", bool(a.cutupmixAuto)),
+            ("data_dir", text(s.dataDirectory)), ("dataset", text(s.dataset)), ("drop_rate", "\(a.dropRate)"),
+            ("j", "\(a.j)"), ("label_smoothing", "\(a.labelSmoothing)"), ("loss_lambda", "\(a.lossLambda)"),
+            ("loss_means", "\(a.lossMeans)"), ("model", text(s.model)), ("mse_n_reg", bool(a.mseNReg)),
+            // argparse's type=bool: any non-empty value is True.
+            ("multiple_step", bool(!a.multipleStep.isEmpty && a.multipleStep != "False")),
+            ("name", text(a.name)), ("neuron_model", text(s.neuron)), ("out_dir", text(a.outDir)),
+            ("pre_train", text(a.preTrain)), ("resume", text(a.evaluated?.path)), ("save_init", bool(a.saveInit)),
+            ("seed", "\(a.seed)"), ("surrogate", text(a.surrogate)), ("tau", "\(s.tau)"), ("weight_decay", "\(a.weightDecay)"),
+        ]
+        return "Namespace(" + items.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
+    }
+
+    /// The line inference.py prints before it counts the parameters.
+    static func familyLine(_ model: String) -> String? {
+        if model.hasPrefix("spiking_resnet") { return "using Resnet model." }
+        if model.hasPrefix("spiking_vgg") || ["vggsnn", "snn5_noAP"].contains(model) { return "using Spiking VGG model." }
+        return nil
+    }
+
+    func execute(on communicator: Communicator) throws {
+        let a = arguments
+        let leader = communicator.rank == 0
+        func say(_ line: String) { if leader { print(line) } }
+        Parallel.configure(workers: a.threads ?? Parallel.availableCores)
+        let source = a.evaluated ?? a.preTrain.map { (path: $0, flag: "-pre_train") }
+        let trained = try source.map { try recordedArguments($0.path, flag: $0.flag) } ?? TrainingArguments(namespace: "")
+        let s = try settings(recorded: trained)
+        let namespaceText = namespace(s)
+        say(namespaceText)
+
+        // The log folder is checked before the data is read (a run that cannot write fails at once).
+        let folderPath = (a.outDir.hasSuffix("/") ? a.outDir : a.outDir + "/") + folderName(s)
+        let output = OutputFolder(url: URL(fileURLWithPath: folderPath), flagValue: a.outDir)
+        let existed = FileManager.default.fileExists(atPath: folderPath)
+        if leader { try output.prepare() }
+
+        let data: LoadedDataset
+        do {
+            data = try DatasetCatalog.load(s.dataset, dataDirectory: URL(fileURLWithPath: s.dataDirectory),
+                                           frames: s.timeSteps, split: s.split)
+        } catch let error as DataError {
+            throw RunError(description: "-dataset \(s.dataset): \(error.description)")
+        }
+        let network: Network
+        do {
+            network = try ModelFactory.make(ModelSpec(name: s.model, inChannels: data.channels, classes: data.classes,
+                                                      height: data.height, width: data.width, activation: s.activation,
+                                                      dropout: a.dropRate, seed: a.seed))
+        } catch let error as ModelError {
+            throw RunError(description: error.description)
+        }
+        if let line = Self.familyLine(s.model) { say(line) }
+        say(String(format: "Total Parameters: %.2fM", Double(network.parameters.count) / 1_000_000))
+
+        var maxTestAccuracy = "0"
+        if let evaluated = a.evaluated {
+            say("resuming...")
+            if let state = try loadCheckpoint(evaluated.path, into: network, optimizer: nil, communicator) {
+                maxTestAccuracy = "\(state.maxTestAccuracy)"
+                say("start epoch: \(state.epoch) , max test acc: \(maxTestAccuracy)")
+            }
+        }
+        if let preTrain = a.preTrain {
+            let state = try loadCheckpoint(preTrain, into: network, optimizer: nil, communicator)
+            say("use pre-trained model, max test acc: \(state?.maxTestAccuracy ?? 0)")
+        }
+        if source == nil { say("note: no -resume or -pre_train: evaluating the model -seed \(a.seed) initialises") }
+        say(existed ? folderPath : "Mkdir \(folderPath).")
+        if leader {
+            let folder = output.url
+            if a.saveInit {
+                try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
+                                    state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
+                                                         arguments: namespaceText, model: s.model),
+                                    to: folder.appendingPathComponent("checkpoint_0.safetensors"))
+            }
+            try write(namespaceText, to: folder, append: false)
+        }
+
+        let results = evaluate(network, on: data, s, communicator)
+        guard let first = results.first else { return }
+        let info = "test_loss=\(first.loss), test_acc=\(first.top1), max_test_acc=\(maxTestAccuracy), total_time=\(first.seconds)"
+        let memory = String(format: "after one epoch: %fGB", Double(peakResidentBytes()) / 1024 / 1024 / 1024)
+        let throughput = "\(first.samplesPerSecond * Double(s.timeSteps))"
+        say(info)
+        say(memory)
+        say("Final Throughput: \(throughput)")
+        if leader { try write("\n" + info + "\n" + memory + "\n" + "Throughput\n" + throughput + "\n", to: output.url, append: true) }
+    }
+
+    /// Evaluates every `--v-reset` setting, printing clif-mpi's table on rank 0.
+    func evaluate(_ network: Network, on data: LoadedDataset, _ s: Settings,
+                  _ communicator: Communicator) -> [Evaluation.Result] {
+        let a = arguments
+        let shard = Shard(rank: communicator.rank, size: communicator.size)
+        let reducer: BatchReducer = communicator.size > 1 ? DistributedReducer(communicator) : LocalReducer()
+        let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
+        let leader = communicator.rank == 0
+        if leader {
+            let trained = s.trainedNeuron.map { " trained with \($0)," } ?? ""
+            print("\(s.model)\(trained) evaluated with \(s.neuron), T=\(s.timeSteps), \(s.dataset) test set (\(data.test.count) images), \(communicator.size) process(es)")
+            print("| neuron | reset | top-1 | top-5 | loss | samples/s |")
+            print("|---|---|---|---|---|---|")
+        }
+        var results: [Evaluation.Result] = []
+        // Only the soft setting reaches here with relu, which has no neuron layers.
+        for reset in a.resets ?? [nil] {
+            if case .spiking(let base) = s.activation {
+                for (_, layer) in network.neurons {
+                    var config = base
+                    config.vReset = reset
+                    layer.config = config
+                }
+            }
+            let result = Evaluation.run(network, on: data.test, normalization: data.normalization, batchSize: a.b,
+                                        timeSteps: s.timeSteps, loss: loss, shard: shard, reducer: reducer,
+                                        precision: a.amp ? .bf16Autocast : .fp32)
+            results.append(result)
+            if leader {
+                let label = s.activation == .relu ? "–" : reset.map { "hard \($0)" } ?? "soft"
+                print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", s.neuron, label,
+                             100 * result.top1, 100 * result.top5, result.loss, result.samplesPerSecond))
+            }
+        }
+        return results
+    }
+
+    /// Writes (or appends to) the log folder's args.txt.
+    func write(_ text: String, to folder: URL, append: Bool) throws {
+        let url = folder.appendingPathComponent("args.txt")
+        do {
+            if append {
+                let handle = try FileHandle(forWritingTo: url)
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data(text.utf8))
+            } else {
+                try text.write(to: url, atomically: true, encoding: .utf8)
+            }
+        } catch {
+            throw RunError(description: "-out_dir \(arguments.outDir): cannot write args.txt in \(folder.path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -55,13 +55,15 @@ struct Infer: ParsableCommand {
 
     func evaluate(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
-        let trained: TrainingArguments
+        let trained: RunArguments
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
             // A .pth records no arguments: the flags must say what the model is.
-            trained = TrainingArguments(namespace: TorchCheckpoint.isTorchFile(data)
-                ? "" : try SafeTensorsFile(data: data, name: checkpoint).metadata["args"] ?? "")
+            trained = TorchCheckpoint.isTorchFile(data) ? RunArguments()
+                : try RunArguments.recorded(in: SafeTensorsFile(data: data, name: checkpoint).metadata, file: checkpoint)
         } catch let error as SafeTensorsError {
+            throw RunError(description: "--checkpoint: \(error.description)")
+        } catch let error as CheckpointError {
             throw RunError(description: "--checkpoint: \(error.description)")
         } catch {
             throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")
@@ -111,23 +113,5 @@ struct Infer: ParsableCommand {
                              100 * result.top1, 100 * result.top5, result.loss, result.samplesPerSecond))
             }
         }
-    }
-}
-
-/// The arguments a checkpoint records, parsed from its `Namespace(key=value, …)` text.
-struct TrainingArguments {
-    private var values: [String: String] = [:]
-
-    init(namespace: String) {
-        guard let open = namespace.firstIndex(of: "("), let close = namespace.lastIndex(of: ")") else { return }
-        for item in namespace[namespace.index(after: open)..<close].split(separator: ", ") {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            values[String(parts[0])] = String(parts[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-        }
-    }
-
-    subscript(key: String) -> String? {
-        values[key].flatMap { $0 == "None" ? nil : $0 }
     }
 }

@@ -12,8 +12,11 @@
 # Without arguments: every test. --quick: the subset CI runs (a few minutes):
 #   address  the Core tests (parsers, kernels, checkpoints, fixtures) and one
 #            single-process and one 2-rank training run of the spawned tool;
-#   thread   the kernels run on several worker threads, and a training run with
-#            --threads 3 and the background batch preparation.
+#   thread   the threaded kernels one by one on 4 worker threads (ThreadedKernelTests:
+#            Parallel itself, the exact reduction's split passes and LocalReducer, the
+#            event convolution, BatchNorm, SGD and AdamW), a whole training step on 3
+#            workers, and a training run with --threads 3 and the background batch
+#            preparation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-}"
@@ -23,7 +26,7 @@ case "$kind" in
            quick=("CoreTests" "TrainCommandTests/testResumeIsByteIdentical"
                   "DeterminismTests/testRanksWithoutSamplesInASmallLastBatch") ;;
   thread)  scratch=.build-tsan
-           quick=("KernelReferenceTests/testWorkerCountDoesNotChangeResults"
+           quick=("ThreadedKernelTests" "KernelReferenceTests/testWorkerCountDoesNotChangeResults"
                   "DeterminismTests/testCheckpointsAreIdenticalForAnyRankCount") ;;
   *) echo "usage: tools/sanitize.sh address|thread [--quick | TestFilter ...]" >&2; exit 2 ;;
 esac

@@ -33,7 +33,7 @@ struct Convert: ParsableCommand {
                 print("\(input): \(contents.tensors.count) tensors\(contents.optimizer.map { ", \($0.name) state" } ?? "")\(contents.epoch.map { ", epoch \($0)" } ?? "") → \(output)")
             } else {
                 let file = try SafeTensorsFile(data: data, name: input)
-                let (hyperparameters, scheduler) = Self.training(file)
+                let (hyperparameters, scheduler) = try Self.training(file, name: input)
                 let contents = TorchCheckpoint.contents(ofSafeTensors: file, hyperparameters: hyperparameters)
                 try Checkpoint.writeAtomically(try TorchCheckpoint.pthData(contents, scheduler: scheduler),
                                                to: URL(fileURLWithPath: output))
@@ -47,8 +47,8 @@ struct Convert: ParsableCommand {
     }
 
     /// The optimiser's settings and the scheduler, from the run's recorded arguments.
-    static func training(_ file: SafeTensorsFile) -> ([String: Double], TorchCheckpoint.SchedulerState?) {
-        let args = TrainingArguments(namespace: file.metadata["args"] ?? "")
+    static func training(_ file: SafeTensorsFile, name: String) throws -> ([String: Double], TorchCheckpoint.SchedulerState?) {
+        let args = try RunArguments.recorded(in: file.metadata, file: name)
         var hyperparameters: [String: Double] = [:]
         for key in ["lr", "momentum", "weight_decay"] { hyperparameters[key] = args[key].flatMap(Double.init) }
         guard let lr = hyperparameters["lr"], let completed = file.metadata["epoch"].flatMap(Int.init) else {

@@ -61,14 +61,17 @@ struct Energy: ParsableCommand {
 
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
-        var trained = TrainingArguments(namespace: "")
+        var trained = RunArguments()
         if let checkpoint {
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
                 if !TorchCheckpoint.isTorchFile(data) {
-                    trained = TrainingArguments(namespace: try SafeTensorsFile(data: data, name: checkpoint).metadata["args"] ?? "")
+                    trained = try RunArguments.recorded(in: SafeTensorsFile(data: data, name: checkpoint).metadata,
+                                                        file: checkpoint)
                 }
             } catch let error as SafeTensorsError {
+                throw RunError(description: "--checkpoint: \(error.description)")
+            } catch let error as CheckpointError {
                 throw RunError(description: "--checkpoint: \(error.description)")
             } catch {
                 throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")

@@ -113,21 +113,3 @@ struct Infer: ParsableCommand {
         try Job.run(job) { try run.execute(on: $0) }
     }
 }
-
-/// The arguments a checkpoint records, parsed from its `Namespace(key=value, …)` text.
-struct TrainingArguments {
-    private var values: [String: String] = [:]
-
-    init(namespace: String) {
-        guard let open = namespace.firstIndex(of: "("), let close = namespace.lastIndex(of: ")") else { return }
-        for item in namespace[namespace.index(after: open)..<close].split(separator: ", ") {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            values[String(parts[0])] = String(parts[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-        }
-    }
-
-    subscript(key: String) -> String? {
-        values[key].flatMap { $0 == "None" ? nil : $0 }
-    }
-}

@@ -18,7 +18,7 @@ struct InferenceRun {
         var trainedNeuron: String?
     }
 
-    func settings(recorded trained: TrainingArguments) throws -> Settings {
+    func settings(recorded trained: RunArguments) throws -> Settings {
         let a = arguments
         let neuron = a.neuron ?? trained["neuron_model"] ?? "LIF"
         let tau = a.tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
@@ -39,13 +39,15 @@ struct InferenceRun {
     }
 
     /// The arguments `path` records (none for a .pth).
-    func recordedArguments(_ path: String, flag: String) throws -> TrainingArguments {
+    func recordedArguments(_ path: String, flag: String) throws -> RunArguments {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
             // A .pth records no arguments: the flags (or inference.py's defaults) say what the model is.
-            return TrainingArguments(namespace: TorchCheckpoint.isTorchFile(data)
-                ? "" : try SafeTensorsFile(data: data, name: path).metadata["args"] ?? "")
+            return TorchCheckpoint.isTorchFile(data) ? RunArguments()
+                : try RunArguments.recorded(in: SafeTensorsFile(data: data, name: path).metadata, file: path)
         } catch let error as SafeTensorsError {
+            throw RunError(description: "\(flag): \(error.description)")
+        } catch let error as CheckpointError {
             throw RunError(description: "\(flag): \(error.description)")
         } catch {
             throw RunError(description: "\(flag) \(path): cannot read it (\(error.localizedDescription))")
@@ -93,7 +95,7 @@ struct InferenceRun {
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: a.threads ?? Parallel.availableCores)
         let source = a.evaluated ?? a.preTrain.map { (path: $0, flag: "-pre_train") }
-        let trained = try source.map { try recordedArguments($0.path, flag: $0.flag) } ?? TrainingArguments(namespace: "")
+        let trained = try source.map { try recordedArguments($0.path, flag: $0.flag) } ?? RunArguments()
         let s = try settings(recorded: trained)
         let namespaceText = namespace(s)
         say(namespaceText)
@@ -141,7 +143,7 @@ struct InferenceRun {
             if a.saveInit {
                 try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
                                     state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
-                                                         arguments: namespaceText, model: s.model),
+                                                         arguments: RunArguments(namespace: namespaceText), model: s.model),
                                     to: folder.appendingPathComponent("checkpoint_0.safetensors"))
             }
             try write(namespaceText, to: folder, append: false)

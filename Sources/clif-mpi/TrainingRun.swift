@@ -28,31 +28,34 @@ struct TrainingRun {
     var effectiveTimeSteps: Int { activation == .relu ? 1 : arguments.T }
 
     /// The arguments as the original's `args.txt` shows them (`Namespace(…)`).
-    var namespaceText: String { namespace(includingResume: true) }
+    var namespaceText: String { recordedArguments(includingResume: true).namespaceText }
 
     /// The arguments checkpoints record: without `resume`, so a resumed run
     /// ends with the same bytes as an uninterrupted one.
-    var checkpointArguments: String { namespace(includingResume: false) }
+    var checkpointArguments: RunArguments { recordedArguments(includingResume: false) }
 
-    func namespace(includingResume: Bool) -> String {
+    /// The run's arguments under the original's names, in its `args.txt` order.
+    func recordedArguments(includingResume: Bool) -> RunArguments {
         let a = arguments
-        let items: [(String, String)] = [
-            ("T", "\(effectiveTimeSteps)"), ("T_max", "\(a.tMax)"), ("amp", a.amp ? "True" : "False"), ("b", "\(a.b)"),
-            ("cutupmix_auto", a.cutupmixAuto ? "True" : "False"), ("data_dir", "'\(a.dataDir)'"), ("dataset", "'\(a.dataset)'"),
-            ("drop_rate", "\(a.dropRate)"), ("epochs", "\(a.epochs)"), ("gamma", "\(a.gamma)"), ("j", "\(a.j)"),
-            ("label_smoothing", "\(a.labelSmoothing)"), ("loss_lambda", "\(a.lossLambda)"), ("loss_means", "\(a.lossMeans)"),
-            ("lr", "\(a.lr)"), ("lr_scheduler", "'\(a.lrScheduler)'"), ("model", "'\(a.model)'"), ("momentum", "\(a.momentum)"),
-            ("mse_n_reg", a.mseNReg ? "True" : "False"), ("name", "'\(a.name)'"), ("neuron_model", "'\(a.neuronModel)'"),
-            ("opt", "'\(a.opt)'"), ("out_dir", "'\(a.outDir)'"), ("pre_train", a.preTrain.map { "'\($0)'" } ?? "None"),
-            ("resume", includingResume ? a.resume.map { "'\($0)'" } ?? "None" : "None"),
-            ("save_init", a.saveInit ? "True" : "False"),
-            ("seed", "\(a.seed)"), ("step_size", "\(a.stepSize)"), ("surrogate", "'\(a.surrogate)'"), ("tau", "\(a.tau)"),
-            ("weight_decay", "\(a.weightDecay)"),
+        func text(_ value: String?) -> RunArguments.Value { value.map { .text($0) } ?? .none }
+        func number<N: LosslessStringConvertible>(_ value: N) -> RunArguments.Value { .number(String(value)) }
+        var entries: [RunArguments.Entry] = [
+            .init("T", number(effectiveTimeSteps)), .init("T_max", number(a.tMax)), .init("amp", .flag(a.amp)),
+            .init("b", number(a.b)), .init("cutupmix_auto", .flag(a.cutupmixAuto)), .init("data_dir", text(a.dataDir)),
+            .init("dataset", text(a.dataset)), .init("drop_rate", number(a.dropRate)), .init("epochs", number(a.epochs)),
+            .init("gamma", number(a.gamma)), .init("j", number(a.j)), .init("label_smoothing", number(a.labelSmoothing)),
+            .init("loss_lambda", number(a.lossLambda)), .init("loss_means", number(a.lossMeans)), .init("lr", number(a.lr)),
+            .init("lr_scheduler", text(a.lrScheduler)), .init("model", text(a.model)), .init("momentum", number(a.momentum)),
+            .init("mse_n_reg", .flag(a.mseNReg)), .init("name", text(a.name)), .init("neuron_model", text(a.neuronModel)),
+            .init("opt", text(a.opt)), .init("out_dir", text(a.outDir)), .init("pre_train", text(a.preTrain)),
+            .init("resume", includingResume ? text(a.resume) : .none), .init("save_init", .flag(a.saveInit)),
+            .init("seed", number(a.seed)), .init("step_size", number(a.stepSize)), .init("surrogate", text(a.surrogate)),
+            .init("tau", number(a.tau)), .init("weight_decay", number(a.weightDecay)),
         ]
-        // clif-mpi's own option that changes the model is recorded too.
-        var extra = a.bn == "local" ? [("bn", "'local'")] : []
-        if a.splitBy != "number" { extra.append(("split_by", "'\(a.splitBy)'")) }
-        return "Namespace(" + (items + extra).map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
+        // clif-mpi's own options that change the model are recorded too.
+        if a.bn == "local" { entries.append(.init("bn", .text("local"))) }
+        if a.splitBy != "number" { entries.append(.init("split_by", .text(a.splitBy))) }
+        return RunArguments(entries)
     }
 
     var options: TrainingOptions {

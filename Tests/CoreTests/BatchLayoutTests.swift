@@ -32,7 +32,7 @@ final class BatchLayoutTests: XCTestCase {
         XCTAssertNil(BatchLayout.resolveChunkSamples(requested: nil, batchSize: 128, resumed: nil).note)
         XCTAssertEqual(BatchLayout.resolveChunkSamples(requested: 4, batchSize: 128, resumed: nil).samples, 4)
 
-        var recorded = TrainingState(epoch: 1, globalStep: 9, maxTestAccuracy: 0, arguments: "", model: "m")
+        var recorded = TrainingState(epoch: 1, globalStep: 9, maxTestAccuracy: 0, arguments: RunArguments(), model: "m")
         recorded.chunkSamples = 2
         let kept = BatchLayout.resolveChunkSamples(requested: nil, batchSize: 128, resumed: recorded)
         XCTAssertEqual(kept.samples, 2)
@@ -43,7 +43,7 @@ final class BatchLayoutTests: XCTestCase {
         XCTAssertTrue(changed.note?.contains("differ") == true, changed.note ?? "no note")
 
         // Written before the chunk size was recorded: the 16-chunk rule of its batch size.
-        let legacy = TrainingState(epoch: 1, globalStep: 9, maxTestAccuracy: 0, arguments: "", model: "m")
+        let legacy = TrainingState(epoch: 1, globalStep: 9, maxTestAccuracy: 0, arguments: RunArguments(), model: "m")
         for (batch, samples) in [(128, 8), (48, 3), (20, 2), (16, 1), (5, 1)] {
             let resolved = BatchLayout.resolveChunkSamples(requested: nil, batchSize: batch, resumed: legacy)
             XCTAssertEqual(resolved.samples, samples, "-b \(batch)")
@@ -82,7 +82,7 @@ final class BatchLayoutTests: XCTestCase {
     func testCheckpointRecordsTheChunkSize() throws {
         let network = try ModelFactory.make(ModelSpec(name: "spiking_cnn_small", inChannels: 1, classes: 10, height: 8, width: 8,
                                                       activation: .spiking(NeuronConfig(model: .clif, surrogate: .rectangle))))
-        var state = TrainingState(epoch: 2, globalStep: 30, maxTestAccuracy: 0.5, arguments: "Namespace()", model: "spiking_cnn_small")
+        var state = TrainingState(epoch: 2, globalStep: 30, maxTestAccuracy: 0.5, arguments: RunArguments(), model: "spiking_cnn_small")
         XCTAssertNil(try Checkpoint.load(Checkpoint.encode(network: network, optimizer: nil, optimizerName: "SGD", state: state),
                                          name: "old", into: network)?.chunkSamples)
         state.chunkSamples = 3

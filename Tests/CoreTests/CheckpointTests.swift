@@ -15,7 +15,7 @@ final class CheckpointTests: XCTestCase {
         source.buffers.values[source.buffers["features.1.num_batches_tracked"]!.offset] = 12
         let sgd = SGD()
         sgd.step(parameters: &source.parameters.values, gradients: source.parameters.values.map { $0 * 0.1 })
-        var state = TrainingState(epoch: 3, globalStep: 70, maxTestAccuracy: 0.9, arguments: "Namespace(T=6)",
+        var state = TrainingState(epoch: 3, globalStep: 70, maxTestAccuracy: 0.9, arguments: RunArguments([.init("T", .number("6"))]),
                                   model: "spiking_cnn_small")
         state.batchInEpoch = 5
         state.epochSums = [1.5, 2, 3, 4]
@@ -64,7 +64,7 @@ final class CheckpointTests: XCTestCase {
     func testCorruptCheckpointsAreRefused() throws {
         let network = try makeNetwork(seed: 1)
         let good = Checkpoint.encode(network: network, optimizer: nil, optimizerName: "SGD",
-                                     state: TrainingState(epoch: 1, globalStep: 1, maxTestAccuracy: 0, arguments: "", model: "m"))
+                                     state: TrainingState(epoch: 1, globalStep: 1, maxTestAccuracy: 0, arguments: RunArguments(), model: "m"))
         for (bytes, expected) in [(good.prefix(good.count - 10), "data_offsets"), (good.prefix(4), "shorter than"),
                                   (Data([255, 255, 255, 255, 255, 255, 0, 0]) + good.dropFirst(8), "claims")] {
             XCTAssertThrowsError(try Checkpoint.load(Data(bytes), name: "ckpt.safetensors", into: network)) { error in

@@ -6,7 +6,8 @@ import XCTest
 /// and what a checkpoint's training state may hold.
 final class ResumePositionTests: XCTestCase {
     func state(batchInEpoch: Int, batchSize: Int?, arguments: String = "Namespace()") -> TrainingState {
-        var state = TrainingState(epoch: 2, globalStep: 60, maxTestAccuracy: 0.1, arguments: arguments, model: "m")
+        var state = TrainingState(epoch: 2, globalStep: 60, maxTestAccuracy: 0.1, arguments: RunArguments(namespace: arguments),
+                                  model: "m")
         state.batchInEpoch = batchInEpoch
         state.batchSize = batchSize
         return state

@@ -196,7 +196,7 @@ final class TorchCheckpointTests: XCTestCase {
 
     func testConvertsToAClifCheckpoint() throws {
         let contents = try TorchCheckpoint.read(contentsOf: url("checkpoint.pth"))
-        let file = try SafeTensorsFile(data: TorchCheckpoint.safetensorsData(contents, model: "tiny", arguments: "{\"T\":6}"))
+        let file = try SafeTensorsFile(data: TorchCheckpoint.safetensorsData(contents, model: "tiny", arguments: RunArguments([.init("T", .number("6"))])))
         let expected = try expected("checkpoint")
         for name in stateDictNames {
             let tensor = try XCTUnwrap(file.tensors[name], name)
@@ -214,7 +214,7 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertEqual(file.metadata["max_test_acc"], "0.625")
         XCTAssertEqual(file.metadata["global_step"], "0")
         XCTAssertEqual(file.metadata["optimizer"], "SGD")
-        XCTAssertEqual(file.metadata["args"], "{\"T\":6}")
+        XCTAssertEqual(file.metadata["arguments"], #"{"format":"clif-mpi-arguments/1","values":{"T":6}}"#)
         XCTAssertEqual(file.metadata["model"], "tiny")
 
         let adamw = try SafeTensorsFile(data: TorchCheckpoint.safetensorsData(

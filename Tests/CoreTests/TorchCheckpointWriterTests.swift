@@ -96,7 +96,7 @@ final class TorchCheckpointWriterTests: XCTestCase {
         source.buffers.values[source.buffers["features.5.num_batches_tracked"]!.offset] = 40
         let sgd = SGD()
         sgd.step(parameters: &source.parameters.values, gradients: source.parameters.values.map { $0 * 0.1 })
-        let state = TrainingState(epoch: 4, globalStep: 90, maxTestAccuracy: 0.75, arguments: "", model: "spiking_cnn_small")
+        let state = TrainingState(epoch: 4, globalStep: 90, maxTestAccuracy: 0.75, arguments: RunArguments(), model: "spiking_cnn_small")
         let file = try SafeTensorsFile(data: Checkpoint.encode(network: source, optimizer: sgd, optimizerName: "SGD", state: state))
         let schedule = TorchCheckpoint.SchedulerState(kind: .cosine(tMax: 10), baseLearningRate: 0.1, lastEpoch: 4)
         let contents = TorchCheckpoint.contents(ofSafeTensors: file, hyperparameters: ["lr": schedule.learningRate, "momentum": 0.9])

@@ -28,6 +28,28 @@ final class InferCommandTests: XCTestCase {
         XCTAssertTrue(own.output.contains(String(format: "| CLIF | soft | %.2f %%", 100 * accuracy)), own.output)
     }
 
+    /// A `-name` and `-data_dir` full of what broke the old `Namespace(…)`
+    /// text (", T=" read back as T, quotes, parentheses, unicode): args.txt quotes them
+    /// as Python does, and infer reads the model, T and neuron back from the
+    /// checkpoint's JSON arguments.
+    func testAwkwardArgumentsSurviveTheCheckpoint() throws {
+        let out = try Tool.temporaryFolder("awkward")
+        let name = "a, T=9 b's \"q\" (x=1) λ"
+        let data = try Tool.temporaryFolder("data, d=1 (é)").path
+        let run = try Tool.run(try Tool.binary.path, ["train", "-dataset", "digits", "-model", "spiking_cnn_small", "-neuron", "PLIF",
+                                                      "-T", "3", "-b", "64", "-epochs", "1", "-T_max", "1", "--max-steps", "1",
+                                                      "-name", name, "-data_dir", data, "-out_dir", out.path])
+        XCTAssertEqual(run.status, 0, run.output)
+        let folder = try Tool.runFolder(out)
+        let args = try String(contentsOf: folder.appendingPathComponent("args.txt"), encoding: .utf8)
+        XCTAssertTrue(args.contains(#"name='a, T=9 b\'s "q" (x=1) λ', neuron_model='PLIF'"#), args)
+        XCTAssertTrue(args.contains("data_dir='\(data)'"), args)
+        let infer = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", folder.appendingPathComponent("checkpoint_latest.safetensors").path,
+                                                        "-b", "200"])
+        XCTAssertEqual(infer.status, 0, infer.output)
+        XCTAssertTrue(infer.output.contains("spiking_cnn_small trained with PLIF, evaluated with PLIF, T=3, digits"), infer.output)
+    }
+
     func testBadInferInput() throws {
         let missing = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", "/nonexistent.safetensors"])
         XCTAssertNotEqual(missing.status, 0)

@@ -161,7 +161,7 @@ final class InferenceScriptTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let safetensors = folder.appendingPathComponent("fresh.safetensors")
         try Checkpoint.save(network: network, optimizer: nil, optimizerName: "",
-                            state: TrainingState(epoch: 200, globalStep: 0, maxTestAccuracy: 0.5, arguments: "", model: model),
+                            state: TrainingState(epoch: 200, globalStep: 0, maxTestAccuracy: 0.5, arguments: RunArguments(), model: model),
                             to: safetensors)
         let file = try SafeTensorsFile(data: Data(contentsOf: safetensors), name: safetensors.path)
         try TorchCheckpoint.pthData(TorchCheckpoint.contents(ofSafeTensors: file)).write(to: url)

@@ -13,8 +13,8 @@ public struct TrainingState: Sendable, Equatable {
     /// Optimiser steps taken so far.
     public var globalStep: Int
     public var maxTestAccuracy: Double
-    /// The run's arguments as `args.txt` shows them (JSON object text).
-    public var arguments: String
+    /// The run's arguments (`RunArguments`; none for a converted `.pth`).
+    public var arguments: RunArguments
     public var model: String
     /// Samples per reduction chunk of the run (`TrainingOptions.chunkSamples`);
     /// nil in checkpoints written before it was recorded, which used
@@ -24,7 +24,7 @@ public struct TrainingState: Sendable, Equatable {
     /// it was recorded (`recordedBatchSize` then reads it from `arguments`).
     public var batchSize: Int?
 
-    public init(epoch: Int, globalStep: Int, maxTestAccuracy: Double, arguments: String, model: String) {
+    public init(epoch: Int, globalStep: Int, maxTestAccuracy: Double, arguments: RunArguments, model: String) {
         self.epoch = epoch; self.globalStep = globalStep; self.maxTestAccuracy = maxTestAccuracy
         self.arguments = arguments; self.model = model
     }
@@ -77,7 +77,7 @@ public enum Checkpoint {
             "max_test_acc": String(state.maxTestAccuracy),
             "batch_in_epoch": String(state.batchInEpoch),
             "epoch_sums": state.epochSums.map { String($0) }.joined(separator: ","),
-            "args": state.arguments,
+            RunArguments.metadataKey: state.arguments.json,
             "optimizer": optimizerName,
             "optimizer_scalars": scalars.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
         ]
@@ -139,44 +139,9 @@ public enum Checkpoint {
                 }
                 state[key] = buffer
             }
-            for item in (file.metadata["optimizer_scalars"] ?? "").split(separator: ";") {
-                let parts = item.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { continue }
-                state[String(parts[0])] = parts[1].split(separator: ",").compactMap { Float($0) }
-            }
+            state.merge(optimizerScalars(in: file.metadata), uniquingKeysWith: { $1 })
             optimizer.state = state
         }
-        guard file.metadata["format"] == format,
-              let epoch = file.metadata["epoch"].flatMap(Int.init),
-              let step = file.metadata["global_step"].flatMap(Int.init),
-              let best = file.metadata["max_test_acc"].flatMap(Double.init)
-        else { return nil }
-        // The training state steers the resumed run: a value no run can have
-        // written is refused here, naming the field, instead of trapping later.
-        func refuse(_ field: String, _ value: Any, _ expected: String) -> CheckpointError {
-            CheckpointError(description: "\(url.path): metadata \(field) is \"\(value)\", expected \(expected) (a damaged or hand-edited checkpoint)")
-        }
-        guard epoch >= 0 else { throw refuse("epoch", epoch, "a count of epochs, 0 or more") }
-        guard step >= 0 else { throw refuse("global_step", step, "a count of steps, 0 or more") }
-        guard best.isFinite, (0...1).contains(best) else { throw refuse("max_test_acc", best, "a fraction in [0, 1]") }
-        var state = TrainingState(epoch: epoch, globalStep: step, maxTestAccuracy: best,
-                                  arguments: file.metadata["args"] ?? "{}", model: file.metadata["model"] ?? "")
-        if let text = file.metadata["batch_in_epoch"] {
-            guard let batch = Int(text), batch >= 0 else { throw refuse("batch_in_epoch", text, "a batch index, 0 or more") }
-            state.batchInEpoch = batch
-        }
-        let sums = (file.metadata["epoch_sums"] ?? "").split(separator: ",").compactMap { Double($0) }
-        if sums.count == 4 {
-            guard sums.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-                throw refuse("epoch_sums", file.metadata["epoch_sums"] ?? "", "four finite sums, 0 or more")
-            }
-            state.epochSums = sums
-        }
-        for (field, keyPath) in [("chunk_samples", \TrainingState.chunkSamples), ("batch_size", \TrainingState.batchSize)] {
-            guard let text = file.metadata[field] else { continue }
-            guard let value = Int(text), value > 0 else { throw refuse(field, text, "a positive number of samples") }
-            state[keyPath: keyPath] = value
-        }
-        return state
+        return try trainingState(in: file.metadata, file: url.path)
     }
 }

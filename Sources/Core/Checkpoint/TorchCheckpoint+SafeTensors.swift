@@ -14,11 +14,11 @@ extension TorchCheckpoint {
     ///
     /// - Parameters:
     ///   - model: the model name recorded in the metadata (`spiking_vgg11_bn`).
-    ///   - arguments: the run's arguments as JSON object text.
+    ///   - arguments: the run's arguments (a `.pth` records none).
     ///   - globalStep: optimiser steps taken; defaults to AdamW's `step`, else 0
     ///     (the original does not save it).
     public static func safetensorsData(_ contents: TorchCheckpointContents, model: String = "",
-                                       arguments: String = "{}", globalStep: Int? = nil) -> Data {
+                                       arguments: RunArguments = RunArguments(), globalStep: Int? = nil) -> Data {
         var writer = SafeTensorsWriter()
         for (name, tensor) in contents.tensors {
             switch tensor.type {
@@ -57,7 +57,7 @@ extension TorchCheckpoint {
             metadata["max_test_acc"] = String(contents.maxTestAccuracy ?? 0)
             metadata["batch_in_epoch"] = "0"
             metadata["epoch_sums"] = "0.0,0.0,0.0,0.0"
-            metadata["args"] = arguments
+            metadata[RunArguments.metadataKey] = arguments.json
             // A .pth was not summed by clif-mpi's chunks: there is no rule to
             // keep, so a run resumed from it takes the default chunk size.
             metadata["chunk_samples"] = String(BatchLayout.defaultChunkSamples)

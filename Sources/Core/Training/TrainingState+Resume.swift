@@ -2,12 +2,10 @@ import Foundation
 
 extension TrainingState {
     /// The batch size the checkpoint was written with: recorded, or for
-    /// checkpoints written before it was, read from the arguments text
-    /// (`Namespace(…, b=128, …)`); nil when neither says.
+    /// checkpoints written before it was, read from the recorded arguments
+    /// (`b`); nil when neither says.
     public var recordedBatchSize: Int? {
-        if let batchSize { return batchSize }
-        guard let range = arguments.range(of: #"(^|[(, ])b=[0-9]+"#, options: .regularExpression) else { return nil }
-        return Int(arguments[range].drop { $0 != "=" }.dropFirst())
+        batchSize ?? arguments["b"].flatMap { Int($0) }
     }
 
     /// Places a resumed run inside its epoch for this run's batch size and

@@ -4,7 +4,7 @@
 #                and sanitizer passes (make unit: the XCTest suite alone)
 # Both install the Debian packages they need first (apt-get, as root).
 
-APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev iproute2
+APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev libturbojpeg0-dev libhdf5-dev iproute2
 # What the tests need beyond that: real Fashion-MNIST files for the IDX test;
 # slurmctld, slurmd, slurm-client and munge for SlurmTests' one-node Slurm
 # cluster (tools/slurm-local.sh, which uses none of the system's Slurm or MUNGE

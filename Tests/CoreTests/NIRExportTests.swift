@@ -95,9 +95,12 @@ final class NIRExportTests: XCTestCase {
         let network = SpikingResNet(depth: 18, inChannels: 3, classes: 10, activation: lif, baseWidth: 4)
         randomise(network, seed: 3)
         let graph = try compare(network, images: images([2, 3, 32, 32], seed: 4), timeSteps: 3, "spiking_resnet18/16")
-        // Identity shortcuts (layer1.0, layer1.1, layer2.1, layer3.1, layer4.1) pass through the next BatchNorm's Scale.
-        let scales = graph.nodes.filter { $0.node.typeName == "Scale" }.map(\.name)
-        XCTAssertEqual(scales.count, 5, "\(scales)")
+        // Identity shortcuts (of layer1.0, layer1.1, layer2.1, layer3.1, layer4.1) pass through the next
+        // BatchNorm's scale as a 1×1 convolution.
+        let identities = graph.nodes.filter { $0.name.hasSuffix(".identity") }
+        XCTAssertEqual(identities.map(\.name), ["layer1.1.bn1.identity", "layer2.0.bn1.identity", "layer3.0.bn1.identity",
+                                                "layer4.0.bn1.identity", "bn1.identity"])
+        XCTAssertTrue(identities.allSatisfy { $0.node.typeName == "Conv2d" })
         // Every block's sum reaches the next neuron as two incoming edges.
         let summed = Set(graph.edges.map(\.to)).filter { to in graph.edges.filter { $0.to == to }.count == 2 }
         XCTAssertEqual(summed.sorted(), ["layer1.1.relu1", "layer2.0.relu1", "layer2.1.relu1", "layer3.0.relu1",

@@ -22,7 +22,7 @@
 //
 // Folding. Eval-mode BatchNorm is y = x·a_c + b_c per channel. Into the convolutions whose sum it
 // normalises: W' = a_c·W, bias' = a_c·bias (+ b_c once); a summand that is not a convolution (a
-// residual block's identity shortcut) gets a NIR Scale node of a_c. An adaptive average pool that
+// residual block's identity shortcut) gets a 1×1 convolution of diagonal weight a_c. An adaptive average pool that
 // up-samples (VGG's AdaptiveAvgPool2d(7) on a 1×1 map) is a linear map P folded into the next
 // Linear layer: W' = W·P.
 
@@ -136,10 +136,15 @@ struct NIRBuilder {
                                                     padding: padding, inputSize: inputSize))
                 folded.append(source)
             } else {
-                let scaled = "\(name).scale.\(folded.count)"
-                let pixels = shape.dropFirst().reduce(1, *)
-                graph.add(scaled, .scale(values: (0..<(scale.count * pixels)).map { scale[$0 / pixels] }, shape: shape),
-                          inputs: [source])
+                // The identity shortcut: a 1×1 convolution of diagonal weight a_c rather than NIR's Scale
+                // node, which snnTorch's importer (1.0) has no mapping for; every importer maps Conv2d.
+                let scaled = "\(name).identity"
+                let channels = scale.count
+                var w = [Float](repeating: 0, count: channels * channels)
+                for c in 0..<channels { w[c * channels + c] = scale[c] }
+                graph.add(scaled, .conv2d(weight: w, weightShape: [channels, channels, 1, 1],
+                                          bias: [Float](repeating: 0, count: channels), stride: 1, padding: 0,
+                                          inputSize: Array(shape[1...2])), inputs: [source])
                 folded.append(scaled)
             }
         }

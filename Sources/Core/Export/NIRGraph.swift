@@ -26,8 +26,6 @@ public struct NIRGraph {
         case flatten(inputShape: [Int])
         /// `y = W·x + b`, `weight` [out, in].
         case affine(weight: [Float], outFeatures: Int, inFeatures: Int, bias: [Float])
-        /// `y = scale ⊙ x`, `scale` of `shape`.
-        case scale(values: [Float], shape: [Int])
         /// Leaky integrate-and-fire neurons of `shape`.
         case lif(LIFParameters, shape: [Int])
 
@@ -40,7 +38,6 @@ public struct NIRGraph {
             case .avgPool2d: return "AvgPool2d"
             case .flatten: return "Flatten"
             case .affine: return "Affine"
-            case .scale: return "Scale"
             case .lif: return "LIF"
             }
         }
@@ -108,8 +105,6 @@ public struct NIRGraph {
         case let .affine(weight, outFeatures, inFeatures, bias):
             try file.floats("\(group)/weight", weight, shape: [outFeatures, inFeatures])
             try file.floats("\(group)/bias", bias, shape: [outFeatures])
-        case let .scale(values, shape):
-            try file.floats("\(group)/scale", values, shape: shape)
         case let .lif(p, shape):
             let count = shape.reduce(1, *)
             for (field, value) in [("tau", p.tau), ("r", p.r), ("v_leak", p.vLeak),

@@ -63,8 +63,6 @@ struct NIRSimulator {
                         (0..<inFeatures).reduce(bias[o]) { $0 + weight[o * inFeatures + $1] * x[$1] }
                     }
                     shapes[name] = [outFeatures]
-                case let .scale(factors, s):
-                    values[name] = zip(factors, x).map { $0 * $1 }; shapes[name] = s
                 case let .lif(p, s):
                     var v = membrane[name] ?? [Float](repeating: p.vReset, count: x.count)
                     var z = [Float](repeating: 0, count: x.count)

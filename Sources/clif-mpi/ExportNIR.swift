@@ -13,7 +13,7 @@ struct ExportNIR: ParsableCommand {
         residual additions as nodes with two incoming edges. Each LIF layer with decay k, \
         threshold θ and hard reset v_r becomes NIR's LIF with tau = dt/k, r = 1/k, \
         v_leak = v_reset = v_r and v_threshold just below θ (NIR fires on v > v_threshold), which \
-        forward Euler at step dt turns back into clif-mpi's update exactly. NIR's LIF resets to \
+        forward Euler at step dt turns back into clif-mpi's update term by term. NIR's LIF resets to \
         v_reset, so the export takes a hard reset (--v-reset, default 0: the file matches \
         `infer -neuron LIF --v-reset 0`); the soft reset and CLIF's memory are refused, naming \
         the layer. --reference writes clif-mpi's own spikes and logits on the first test images, \
@@ -21,7 +21,8 @@ struct ExportNIR: ParsableCommand {
         """)
 
     @Option(name: .customLong("checkpoint"), help: "A clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth (then pass -model, -dataset, -T).") var checkpoint: String
-    @Option(name: .customShort("o"), help: "The NIR file to write (HDF5, e.g. model.nir).") var output: String
+    @Option(name: .customShort("o"), help: ArgumentHelp("The NIR file to write (HDF5, e.g. model.nir).", valueName: "file"))
+    var output: String
     @Option(name: original("model"), help: "Model name (default: the checkpoint's).") var model: String?
     @Option(name: original("dataset"), help: "Dataset, for the input shape and --reference (default: the checkpoint's).") var dataset: String?
     @Option(name: original("data_dir"), help: "Folder holding the dataset files (default: the checkpoint's).") var dataDir: String?

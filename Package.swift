@@ -33,7 +33,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CRuntime"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
-        .target(name: "Core", dependencies: ["CBLAS", "CZlib", "CRuntime", "CTurboJPEG"],
+        // Debian's serial HDF5 (libhdf5-dev): headers and library live under hdf5/serial.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "Core", dependencies: ["CBLAS", "CZlib", "CRuntime", "CTurboJPEG", "CHDF5"],
                 exclude: ["Data/Resources/DIGITS-README.md"],
                 resources: [.embedInCode("Data/Resources/digits.csv.gz")],
                 swiftSettings: fastMath),
@@ -47,6 +49,6 @@ let package = Package(
             swiftSettings: fastMath),
         .testTarget(name: "CoreTests", dependencies: ["Core"],
                     resources: [.copy("../Fixtures")]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Core"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Core", "CHDF5"]),
     ]
 )

@@ -12,7 +12,7 @@ struct CLIFMPI: ParsableCommand {
         single-dash flags work as they are (for example `clif-mpi train -dataset cifar10 \
         -model spiking_resnet18 -neuron CLIF`).
         """,
-        subcommands: [Train.self, Infer.self, Energy.self, Convert.self, Bench.self, ReductionCheck.self])
+        subcommands: [Train.self, Infer.self, Energy.self, Convert.self, ExportNIR.self, Bench.self, ReductionCheck.self])
 
     static func main() {
         do {

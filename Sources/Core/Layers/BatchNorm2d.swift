@@ -153,7 +153,8 @@ public final class BatchNorm2d: Layer {
         return output
     }
 
-    private func evaluationAffine() -> (scale: [Float], shift: [Float]) {
+    /// Eval mode as one affine map per channel: `y = x·scale[c] + shift[c]` (NIR export folds it).
+    func evaluationAffine() -> (scale: [Float], shift: [Float]) {
         var scale = [Float](repeating: 0, count: channels), shift = scale
         for c in 0..<channels {
             let invStd = 1 / (buffers.values[runningVar.offset + c] + epsilon).squareRoot()

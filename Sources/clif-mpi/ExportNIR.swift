@@ -1,0 +1,104 @@
+import ArgumentParser
+import Core
+import Distributed
+import Foundation
+
+struct ExportNIR: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-nir",
+        abstract: "Write a checkpoint's LIF network as a NIR graph (HDF5) for snnTorch, Norse, Sinabs, Rockpool, Lava-dl and neuromorphic toolchains.",
+        discussion: """
+        A CLIF checkpoint is written as its LIF conversion, the network `infer -neuron LIF` \
+        evaluates: BatchNorm folded into the convolutions, average pools as AvgPool2d nodes, \
+        residual additions as nodes with two incoming edges. Each LIF layer with decay k, \
+        threshold θ and hard reset v_r becomes NIR's LIF with tau = dt/k, r = 1/k, \
+        v_leak = v_reset = v_r and v_threshold just below θ (NIR fires on v > v_threshold), which \
+        forward Euler at step dt turns back into clif-mpi's update term by term. NIR's LIF resets to \
+        v_reset, so the export takes a hard reset (--v-reset, default 0: the file matches \
+        `infer -neuron LIF --v-reset 0`); the soft reset and CLIF's memory are refused, naming \
+        the layer. --reference writes clif-mpi's own spikes and logits on the first test images, \
+        which tools/check_nir.py compares with a NIR importer's.
+        """)
+
+    @Option(name: .customLong("checkpoint"), help: "A clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth (then pass -model, -dataset, -T).") var checkpoint: String
+    @Option(name: .customShort("o"), help: ArgumentHelp("The NIR file to write (HDF5, e.g. model.nir).", valueName: "file"))
+    var output: String
+    @Option(name: original("model"), help: "Model name (default: the checkpoint's).") var model: String?
+    @Option(name: original("dataset"), help: "Dataset, for the input shape and --reference (default: the checkpoint's).") var dataset: String?
+    @Option(name: original("data_dir"), help: "Folder holding the dataset files (default: the checkpoint's).") var dataDir: String?
+    @Option(name: original("T", "time-steps"), help: "Time steps of the --reference run (default: the checkpoint's).") var T: Int?
+    @Option(name: original("tau"), help: "Membrane time constant (default: the checkpoint's, else 2.0).") var tau: Float?
+    @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
+                   .customLong("neuron-model")],
+            help: "Neuron to export: LIF (default; a CLIF checkpoint's conversion) or PLIF (a PLIF checkpoint's learnt decays).")
+    var neuron = "LIF"
+    @Option(name: .customLong("v-reset"), help: "Hard-reset value of every LIF layer; none (soft reset) is refused, NIR has no field for it.")
+    var vReset = "0"
+    @Option(name: .customLong("dt"), help: "Time step the NIR time constants are written for (snnTorch's importer assumes 1e-4).")
+    var dt: Float = 1e-4
+    @Option(name: .customLong("reference"), help: "Also write clif-mpi's spikes and logits on the first --samples test images to this HDF5 file.")
+    var reference: String?
+    @Option(name: .customLong("samples"), help: "Test images in the --reference file.") var samples = 16
+
+    func validate() throws {
+        guard dt > 0, dt.isFinite else { throw ValidationError("--dt must be a positive number, got \(dt)") }
+        guard samples > 0 else { throw ValidationError("--samples must be positive, got \(samples)") }
+        if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
+        guard vReset.lowercased() == "none" || Float(vReset) != nil else {
+            throw ValidationError("--v-reset \(vReset): expected a number (none, the soft reset, has no NIR field)")
+        }
+        guard let activation = Activation(name: neuron), case .spiking = activation else {
+            throw ValidationError("-neuron \(neuron) is unknown; expected LIF or PLIF")
+        }
+    }
+
+    func run() throws {
+        let trained: TrainingArguments
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
+            trained = TrainingArguments(namespace: TorchCheckpoint.isTorchFile(data)
+                ? "" : try SafeTensorsFile(data: data, name: checkpoint).metadata["args"] ?? "")
+        } catch let error as SafeTensorsError {
+            throw RunError(description: "--checkpoint: \(error.description)")
+        } catch {
+            throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")
+        }
+        func setting<V>(_ flag: V?, _ key: String, _ parse: (String) -> V?, _ name: String) throws -> V {
+            if let flag { return flag }
+            guard let value = trained[key].flatMap(parse) else {
+                throw RunError(description: "--checkpoint \(checkpoint) does not record \(key); pass \(name)")
+            }
+            return value
+        }
+        let modelName = try setting(model, "model", { $0 }, "-model")
+        let datasetName = try setting(dataset, "dataset", { $0 }, "-dataset")
+        let timeSteps = try setting(T, "T", { Int($0) }, "-T")
+        let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
+        let reset = Float(vReset)  // nil: soft, refused by the export naming the first layer
+        guard let activation = Activation(name: neuron, tau: tauValue, vReset: reset) else {
+            throw RunError(description: "-neuron \(neuron): expected LIF or PLIF")
+        }
+        let split = FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number
+        let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"),
+                                           frames: timeSteps, split: split)
+        let network = try ModelFactory.make(ModelSpec(name: modelName, inChannels: data.channels, classes: data.classes,
+                                                      height: data.height, width: data.width, activation: activation))
+        _ = try loadCheckpoint(checkpoint, into: network, optimizer: nil, SingleProcess())
+        do {
+            let graph = try NIRGraph.export(network, inputShape: [data.channels, data.height, data.width], dt: dt)
+            try graph.write(to: output)
+            let lifCount = graph.nodes.filter { $0.node.typeName == "LIF" }.count
+            print("\(modelName) (trained with \(trained["neuron_model"] ?? "?")) as NIR: \(graph.nodes.count) nodes, \(graph.edges.count) edges, \(lifCount) LIF layers, dt \(dt), hard reset \(vReset) → \(output)")
+            if let reference {
+                let run = try NIRReference.record(network, set: data.test, normalization: data.normalization,
+                                                  count: samples, timeSteps: timeSteps)
+                try run.write(to: reference)
+                print("clif-mpi's spikes of \(run.lastNeuron) and logits on \(run.labels.count) test images, T=\(timeSteps) → \(reference)")
+            }
+        } catch let error as NIRExportError {
+            throw RunError(description: "\(checkpoint): cannot export to NIR: \(error.description)")
+        } catch let error as HDF5Error {
+            throw RunError(description: error.description)
+        }
+    }
+}

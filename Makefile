@@ -20,7 +20,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_pml := ob1
 
-.PHONY: deps test-deps apt-packages build run test unit fuzz sanitize nir-venv clean
+.PHONY: deps test-deps test-venv apt-packages build run test unit fuzz sanitize nir-venv clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -53,7 +53,7 @@ test: unit fuzz sanitize
 
 # XCTest only: the suite has no Swift Testing tests, whose empty summary line
 # would otherwise end the output.
-unit: test-deps
+unit: test-deps test-venv
 	$(SWIFT) build --build-tests
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/unit-tests.log
 
@@ -74,6 +74,13 @@ NIR_VENV := .build/venv-nir
 nir-venv:
 	python3 -m venv $(NIR_VENV)
 	$(NIR_VENV)/bin/pip install -q -r tools/requirements-nir.txt
+
+# `make unit` builds that venv once (about 2 minutes from PyPI); if PyPI cannot be
+# reached the snnTorch test is skipped, and the summary at the end of `make test` says so.
+test-venv:
+	@[ -x $(NIR_VENV)/bin/python ] && $(NIR_VENV)/bin/python -c 'import nir, nirtorch, snntorch, torch, h5py' 2>/dev/null \
+	  || $(MAKE) --no-print-directory nir-venv \
+	  || echo "NOTE: could not install the NIR consumers (tools/requirements-nir.txt): the snnTorch test will be skipped"
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan $(RUN_DIR)

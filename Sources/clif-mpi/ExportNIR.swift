@@ -53,12 +53,14 @@ struct ExportNIR: ParsableCommand {
     }
 
     func run() throws {
-        let trained: TrainingArguments
+        let trained: RunArguments
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
-            trained = TrainingArguments(namespace: TorchCheckpoint.isTorchFile(data)
-                ? "" : try SafeTensorsFile(data: data, name: checkpoint).metadata["args"] ?? "")
+            trained = TorchCheckpoint.isTorchFile(data) ? RunArguments()
+                : try RunArguments.recorded(in: SafeTensorsFile(data: data, name: checkpoint).metadata, file: checkpoint)
         } catch let error as SafeTensorsError {
+            throw RunError(description: "--checkpoint: \(error.description)")
+        } catch let error as CheckpointError {
             throw RunError(description: "--checkpoint: \(error.description)")
         } catch {
             throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")

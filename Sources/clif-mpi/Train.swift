@@ -32,7 +32,7 @@ struct Train: ParsableCommand {
     @Option(name: original("dataset"), help: "\(DatasetCatalog.names.joined(separator: ", ")).") var dataset: String = "cifar10"
     @Option(name: original("out_dir"), help: "Folder for run folders (logs, checkpoints).") var outDir: String = "./logs"
     @Option(name: original("surrogate"), help: "Surrogate gradient: rectangle, sigmoid, triangle.") var surrogate: String = "rectangle"
-    @Option(name: original("resume"), help: "Checkpoint to continue from (a run stopped mid-epoch continues at the next batch; with another -b, at the batch that holds the first untrained sample of the epoch; the chunk size is kept, see --chunk-samples).") var resume: String?
+    @Option(name: original("resume"), help: "Checkpoint to continue from (a run stopped mid-epoch continues at the next batch; with another -b, at the batch that holds the first untrained sample of the epoch; the chunk size is kept, see --chunk-samples). Other settings that differ from the checkpoint's run (-T, -lr, -opt, …) take this run's value, with a note; another -opt starts the optimiser's state afresh; another -dataset is refused (use -pre_train).") var resume: String?
     @Option(name: original("pre_train"), help: "Checkpoint to load weights from (no optimiser state).") var preTrain: String?
     @Option(name: original("opt", "optimizer"), help: "SGD or AdamW.") var opt: String = "SGD"
     @Option(name: original("lr", "learning-rate"), help: "Initial learning rate.") var lr: Float = 0.1

@@ -142,6 +142,9 @@ struct TrainingRun {
                                                       batches: batches, checkpoint: resume) {
                     say(note)
                 }
+                if let note = try checkpointArguments.resumeNote(continuing: loaded.arguments, checkpoint: resume) {
+                    say(note)
+                }
             } catch let error as CheckpointError {
                 throw RunError(description: "-resume " + error.description)
             }

@@ -75,4 +75,23 @@ final class ResumePositionTests: XCTestCase {
             }
         }
     }
+
+    /// Settings that differ from the checkpoint's run: named in one note and
+    /// continued with this run's value; another dataset is refused.
+    func testResumeWithOtherSettings() throws {
+        let recorded = RunArguments(namespace: "Namespace(T=4, b=64, dataset='digits', lr=0.1, name='a', opt='SGD', tau=2.0)")
+        func run(_ text: String) -> RunArguments { RunArguments(namespace: text) }
+        XCTAssertNil(try run("Namespace(T=4, b=16, dataset='digits', lr=0.10, name='b', opt='SGD', tau=2)")
+                        .resumeNote(continuing: recorded, checkpoint: "c.safetensors"),
+                     "the same settings written otherwise (b, name and number spelling aside) need no note")
+        let note = try run("Namespace(T=2, b=64, dataset='digits', lr=0.1, opt='AdamW', tau=2.0, extra=1)")
+            .resumeNote(continuing: recorded, checkpoint: "c.safetensors")
+        XCTAssertEqual(note, "-resume continues with this run's settings where they differ from the checkpoint's: -T 2 (the checkpoint's run: 4), -opt AdamW (the checkpoint's run: SGD; the optimiser's state starts afresh)")
+        XCTAssertNil(try run("Namespace(T=2)").resumeNote(continuing: RunArguments(), checkpoint: "c.pth"),
+                     "a checkpoint that records no arguments (a .pth) has nothing to compare")
+        XCTAssertThrowsError(try run("Namespace(T=4, dataset='fashion_mnist')").resumeNote(continuing: recorded, checkpoint: "c.safetensors")) {
+            XCTAssertEqual("\($0)", "c.safetensors: its run trained on -dataset digits, this one asks for fashion_mnist; resume with -dataset digits, or start from its weights with -pre_train")
+        }
+    }
 }
+

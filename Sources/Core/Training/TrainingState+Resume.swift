@@ -42,3 +42,37 @@ extension TrainingState {
             + (repeated > 0 ? " (its first \(repeated) samples were trained before the stop and are trained again)" : "")
     }
 }
+
+extension RunArguments {
+    /// Arguments `-resume` does not compare: where the run's files are, its
+    /// label, the file it resumes from, and `b` (`continueEpoch` places a
+    /// different batch size in the epoch and says so).
+    static let notCompared: Set<String> = ["resume", "pre_train", "out_dir", "data_dir", "name", "b", "j"]
+
+    /// How a run with these arguments continues the run `recorded` describes
+    /// (the checkpoint's), as a note naming every setting that differs; nil
+    /// when none does. Weights, epoch and step always carry over and every
+    /// differing setting takes this run's value; a different `-opt` starts
+    /// the optimiser's state afresh. A different `-dataset` is refused: the
+    /// checkpoint's position in the epoch belongs to its dataset (`-pre_train`
+    /// starts from the weights alone).
+    /// - Throws: `CheckpointError` naming `checkpoint` for another dataset.
+    public func resumeNote(continuing recorded: RunArguments, checkpoint: String) throws -> String? {
+        func same(_ a: String, _ b: String) -> Bool {
+            if let x = Double(a), let y = Double(b) { return x == y }
+            return a == b
+        }
+        var changes: [String] = []
+        for entry in entries where !Self.notCompared.contains(entry.key) {
+            guard let was = recorded[entry.key] else { continue }
+            let now = self[entry.key] ?? "None"
+            guard !same(now, was) else { continue }
+            if entry.key == "dataset" {
+                throw CheckpointError(description: "\(checkpoint): its run trained on -dataset \(was), this one asks for \(now); resume with -dataset \(was), or start from its weights with -pre_train")
+            }
+            changes.append("-\(entry.key) \(now) (the checkpoint's run: \(was)\(entry.key == "opt" ? "; the optimiser's state starts afresh" : ""))")
+        }
+        guard !changes.isEmpty else { return nil }
+        return "-resume continues with this run's settings where they differ from the checkpoint's: " + changes.joined(separator: ", ")
+    }
+}

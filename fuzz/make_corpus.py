@@ -6,7 +6,9 @@ mutations reach every header field. They come from two sources:
   * files written here with the Python standard library only (struct, json, zipfile,
     gzip, pickle): safetensors, IDX (raw and gzipped), CIFAR binary records, plain
     pickles of every opcode family the reader accepts, a ZIP with ZIP64 fields, AEDAT 3.1
-    and 2.0 event files, DVS128 Gesture label CSVs, frame caches;
+    and 2.0 event files, DVS128 Gesture label CSVs and trial lists, frame caches, Tiny-ImageNet
+    wnids.txt and val_annotations.txt, checkpoint headers with metadata, run arguments (JSON
+    and Namespace text);
   * copies of small committed test fixtures in the real formats (Tests/Fixtures/pth
     for torch.save archives, Tests/Fixtures/data for CIFAR/NumPy pickles, and
     Tests/Fixtures/images/jpeg for JPEGs), which the generators under tools/ wrote.
@@ -176,6 +178,39 @@ def main():
     # Frame caches for the key fuzz/Targets/FrameCache uses (T 2, C 2, 4x4, 11 classes).
     write("FrameCache", "two_samples.frames", frame_cache([3, 10], [float(i % 5) for i in range(2 * 64)]))
     write("FrameCache", "empty.frames", frame_cache([], []))
+
+    # DVS128 Gesture trial lists.
+    write("GestureTrials", "trials_to_train.txt", b"user01_fluorescent.aedat\nuser01_led.aedat\nuser02_natural.aedat\n")
+    write("GestureTrials", "crlf_blank.txt", b"user29_lab.aedat\r\n\r\n  user30_led.aedat \r\n")
+
+    # Tiny-ImageNet class list and validation annotations (the classes fuzz/Targets/TinyImageNetLists knows).
+    write("TinyImageNetLists", "wnids.txt", b"n09999999\nn01443537\nn01629819\n")
+    write("TinyImageNetLists", "val_annotations.txt",
+          b"val_0.JPEG\tn09999999\t0\t0\t10\t10\nval_1.JPEG\tn01443537\t1\t2\t30\t40\nval_2.JPEG\tn01629819\t0\t0\t63\t63\n")
+
+    # Checkpoint metadata: safetensors headers (the target adds the length prefix) of a
+    # current checkpoint (JSON arguments) and an older one (Namespace text).
+    run_arguments = {"format": "clif-mpi-arguments/1", "values": {
+        "T": 4, "amp": False, "b": 48, "lr": 0.1, "name": "a, b='c' (é)", "pre_train": None, "seed": 2022, "tau": 2.0}}
+    current = {"format": "clif-mpi-checkpoint/1", "model": "spiking_cnn_small", "epoch": "2", "global_step": "40",
+               "max_test_acc": "0.5", "batch_in_epoch": "3", "epoch_sums": "1.5,2,3,4", "optimizer": "AdamW",
+               "optimizer_scalars": "step=40", "chunk_samples": "16", "batch_size": "48",
+               "arguments": json.dumps(run_arguments, separators=(",", ":"), sort_keys=True)}
+    older = dict(current, args="Namespace(T=4, b=48, lr=0.1, name='a, b', pre_train=None)")
+    del older["arguments"], older["batch_size"], older["chunk_samples"]
+    tensor = {"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+    for name, metadata in [("current.json", current), ("older.json", older)]:
+        write("CheckpointMetadata", name, json.dumps(dict(tensor, __metadata__=metadata), separators=(",", ":")).encode())
+
+    # The run's arguments: the JSON form and the older Namespace text (as a checkpoint of the
+    # conversion fixtures holds it, and one with awkward text).
+    write("RunArguments", "arguments.json", json.dumps(run_arguments, separators=(",", ":"), sort_keys=True).encode())
+    conversion = os.path.join(FIXTURES, "conversion", "spiking_cnn_small_digits_clif.safetensors")
+    with open(conversion, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        write("RunArguments", "namespace.txt", json.loads(f.read(length))["__metadata__"]["args"].encode())
+    write("RunArguments", "namespace_awkward.txt",
+          "Namespace(T=4, b=48, name='it's, x=(1)', out_dir='/tmp/Zürich', pre_train=None, seed=2022)".encode())
 
     # JPEG: the small committed Tiny-ImageNet decoding fixtures (grey, 4:2:0, 4:2:2 odd size, progressive).
     for name in ["gray.JPEG", "rgb420.JPEG", "odd422.JPEG", "progressive.JPEG"]:

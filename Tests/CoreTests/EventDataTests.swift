@@ -182,6 +182,19 @@ final class EventDataTests: XCTestCase {
         assertDataError(["no CIFAR10-DVS recordings", "truck"]) { _ = try CIFAR10DVS.load(directory: cifar, train: true, frames: 2) }
     }
 
+    /// The trial lists name recordings of their own folder, one per line.
+    func testTrialListsNameRecordingsOfTheirFolder() throws {
+        let list = Data("user01_fluorescent.aedat\r\n\n  user02_led.aedat \n".utf8)
+        XCTAssertEqual(try DVSGesture.trials(list, file: "t.txt"), ["user01_fluorescent.aedat", "user02_led.aedat"])
+        for (text, found) in [("user01.aedat\n../../etc/passwd.aedat\n", "entry 2 is `../../etc/passwd.aedat`"),
+                              ("user01_labels.csv\n", "entry 1 is `user01_labels.csv`")] {
+            assertDataError(["t.txt", found, "a .aedat recording in the same folder"]) {
+                _ = try DVSGesture.trials(Data(text.utf8), file: "t.txt")
+            }
+        }
+        assertDataError(["t.txt", "not UTF-8"]) { _ = try DVSGesture.trials(Data([0xff, 0xfe]), file: "t.txt") }
+    }
+
     func testSplitByTimeRefusesEmptyWindows() {
         let stream = EventStream(t: [0, 1, 2, 100], x: [1, 2, 3, 4], y: [0, 0, 0, 0], p: [0, 1, 0, 1])
         assertDataError(["sample.aedat", "frame 1 of 4", "no events"]) {

@@ -155,4 +155,19 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertTrue(error.description.contains("huge.frames: 64 bytes, expected 1116691496764 for 4294967295 samples (truncated)"),
                       error.description)
     }
+
+    /// Found by the `RunArguments` target: a number JSON holds as a large
+    /// integral double (7777777771777777770.1) read as "7.777777771777778e+18",
+    /// was written 7777777771777778000 and then read as that integer — the
+    /// text of a value changed between two reads. Integral values now read
+    /// as integers, so a write and a read keep the text.
+    func testRunArgumentsNumberTextSurvivesAWriteAndARead() throws {
+        for literal in ["7777777771777777770.1", "1e19", "-0.0", "2.0", "1e300", "-1e19", "0.1", "18446744073709551615"] {
+            let json = #"{"format":"clif-mpi-arguments/1","values":{"am":\#(literal)}}"#
+            let read = try RunArguments(json: json, file: "fuzz")
+            let again = try RunArguments(json: read.json, file: "fuzz")
+            XCTAssertEqual(again["am"], read["am"], literal)
+            XCTAssertEqual(read["am"].flatMap(Double.init), Double(literal), literal)
+        }
+    }
 }

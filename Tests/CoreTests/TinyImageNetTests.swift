@@ -129,4 +129,21 @@ final class TinyImageNetTests: XCTestCase {
         assertFails(root, mentions: [root.appendingPathComponent("train").path, "missing"])
         assertFails(root.appendingPathComponent("nowhere"), mentions: ["wnids.txt", "nowhere"])
     }
+
+    /// wnids.txt and val_annotations.txt read from their bytes, with the line named on error.
+    func testClassListAndAnnotationsFromBytes() throws {
+        XCTAssertEqual(try TinyImageNet.wnids(Data("n2\r\n\n n1 \n".utf8), file: "w.txt"), ["n2", "n1"])
+        assertDataError(["w.txt", "twice"]) { _ = try TinyImageNet.wnids(Data("n1\nn1\n".utf8), file: "w.txt") }
+        assertDataError(["w.txt", "no class ids"]) { _ = try TinyImageNet.wnids(Data("\n \n".utf8), file: "w.txt") }
+        assertDataError(["w.txt", "not UTF-8"]) { _ = try TinyImageNet.wnids(Data([0xc3]), file: "w.txt") }
+        let index = ["n1": 0, "n2": 1]
+        XCTAssertEqual(try TinyImageNet.validationLabels(Data("a.JPEG\tn2\t0\t0\t1\t1\nb.JPEG\tn1\n".utf8), file: "v.txt", index: index),
+                       ["a.JPEG": 1, "b.JPEG": 0])
+        assertDataError(["v.txt", "line 2", "class n3"]) {
+            _ = try TinyImageNet.validationLabels(Data("a.JPEG\tn2\nb.JPEG\tn3\n".utf8), file: "v.txt", index: index)
+        }
+        assertDataError(["v.txt", "line 1", "expected"]) {
+            _ = try TinyImageNet.validationLabels(Data("\tn2\n".utf8), file: "v.txt", index: index)
+        }
+    }
 }

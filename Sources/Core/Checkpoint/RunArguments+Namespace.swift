@@ -73,13 +73,14 @@ extension RunArguments {
         }
     }
 
-    /// Whether `scalars[start...]` begins with a Python name followed by `=`.
+    /// Whether `scalars[start...]` begins with an argument's name (ASCII
+    /// letters, digits after the first, `_`) followed by `=`.
     private static func startsWithName(_ scalars: [Unicode.Scalar], at start: Int) -> Bool {
-        var i = start
-        while i < scalars.count, scalars[i] == "_" || scalars[i].properties.isAlphabetic && scalars[i].isASCII
-                || (i > start && scalars[i].isASCII && scalars[i].properties.numericType != nil) {
-            i += 1
+        func inName(_ s: Unicode.Scalar, first: Bool) -> Bool {
+            s == "_" || ("a"..."z").contains(s) || ("A"..."Z").contains(s) || (!first && ("0"..."9").contains(s))
         }
+        var i = start
+        while i < scalars.count, inName(scalars[i], first: i == start) { i += 1 }
         return i > start && i < scalars.count && scalars[i] == "="
     }
 

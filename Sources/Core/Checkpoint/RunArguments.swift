@@ -102,7 +102,15 @@ extension RunArguments.Value: Codable {
         if let flag = try? container.decode(Bool.self) { self = .flag(flag); return }
         if let integer = try? container.decode(Int64.self) { self = .number(String(integer)); return }
         if let integer = try? container.decode(UInt64.self) { self = .number(String(integer)); return }
-        if let real = try? container.decode(Double.self) { self = .number(String(real)); return }
+        if let real = try? container.decode(Double.self) {
+            // An integral value reads as the integer JSON writes it as
+            // (7.777777771777778e+18 reads as 7777777771777777664), so a
+            // number's text stays the same through a write and a read.
+            if let integer = Int64(exactly: real) { self = .number(String(integer)) }
+            else if let integer = UInt64(exactly: real) { self = .number(String(integer)) }
+            else { self = .number(String(real)) }
+            return
+        }
         self = .text(try container.decode(String.self))
     }
 

@@ -38,13 +38,11 @@ public enum TinyImageNet {
     /// The class wnids in class-index order (sorted), checked against the training folders.
     public static func classes(root: URL) throws -> [String] {
         let wnidsFile = root.appendingPathComponent("wnids.txt")
-        let text: String
-        do { text = try String(contentsOf: wnidsFile, encoding: .utf8) } catch {
+        let data: Data
+        do { data = try Data(contentsOf: wnidsFile) } catch {
             throw DataError("Tiny-ImageNet: cannot read \(wnidsFile.path): \(error.localizedDescription)")
         }
-        let wnids = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !wnids.isEmpty else { throw DataError("Tiny-ImageNet: \(wnidsFile.path) lists no class ids; expected one wnid (like n01443537) per line") }
-        guard Set(wnids).count == wnids.count else { throw DataError("Tiny-ImageNet: \(wnidsFile.path) lists a class id twice") }
+        let wnids = try self.wnids(data, file: wnidsFile.path)
         let trainDir = root.appendingPathComponent("train")
         let folders = try subfolders(of: trainDir)
         let missing = Set(wnids).subtracting(folders).sorted(), extra = Set(folders).subtracting(wnids).sorted()
@@ -54,6 +52,40 @@ public enum TinyImageNet {
             throw DataError("Tiny-ImageNet: \(trainDir.path) does not match \(wnidsFile.path): \(parts.joined(separator: "; ")); extract tiny-imagenet-200.zip again")
         }
         return folders.sorted()
+    }
+
+    /// The class ids of the bytes of a `wnids.txt`, one per line, in file
+    /// order (`file` names it in errors).
+    static func wnids(_ data: Data, file: String) throws -> [String] {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DataError("Tiny-ImageNet: \(file) is not UTF-8 text; expected one wnid (like n01443537) per line")
+        }
+        let wnids = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !wnids.isEmpty else { throw DataError("Tiny-ImageNet: \(file) lists no class ids; expected one wnid (like n01443537) per line") }
+        guard Set(wnids).count == wnids.count else { throw DataError("Tiny-ImageNet: \(file) lists a class id twice") }
+        return wnids
+    }
+
+    /// The class index of each validation image of the bytes of a
+    /// `val_annotations.txt` (`<file>\t<wnid>\t<box…>` lines), with `index`
+    /// giving each wnid's class; `file` names it in errors.
+    static func validationLabels(_ data: Data, file: String, index: [String: Int]) throws -> [String: Int] {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DataError("Tiny-ImageNet: \(file) is not UTF-8 text; expected \"<file>\\t<wnid>\\t…\" lines")
+        }
+        var labelOf: [String: Int] = [:]
+        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count >= 2, !fields[0].isEmpty else {
+                throw DataError("Tiny-ImageNet: \(file) line \(number + 1) is \"\(line.prefix(80))\"; expected \"<file>\\t<wnid>\\t…\"")
+            }
+            let wnid = String(fields[1])
+            guard let label = index[wnid] else {
+                throw DataError("Tiny-ImageNet: \(file) line \(number + 1) names class \(wnid.prefix(80)), which has no folder in train/ and is not in wnids.txt")
+            }
+            labelOf[String(fields[0])] = label
+        }
+        return labelOf
     }
 
     /// The image files of `split` and their class indices, in dataset order.
@@ -70,22 +102,11 @@ public enum TinyImageNet {
         case .test:
             let val = root.appendingPathComponent("val")
             let annotationsFile = val.appendingPathComponent("val_annotations.txt")
-            let text: String
-            do { text = try String(contentsOf: annotationsFile, encoding: .utf8) } catch {
+            let data: Data
+            do { data = try Data(contentsOf: annotationsFile) } catch {
                 throw DataError("Tiny-ImageNet: cannot read \(annotationsFile.path) (the validation labels): \(error.localizedDescription)")
             }
-            var labelOf: [String: Int] = [:]
-            for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-                let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-                guard fields.count >= 2, !fields[0].isEmpty else {
-                    throw DataError("Tiny-ImageNet: \(annotationsFile.path) line \(number + 1) is \"\(line.prefix(80))\"; expected \"<file>\\t<wnid>\\t…\"")
-                }
-                let wnid = String(fields[1])
-                guard let label = index[wnid] else {
-                    throw DataError("Tiny-ImageNet: \(annotationsFile.path) line \(number + 1) names class \(wnid), which has no folder in train/ and is not in wnids.txt")
-                }
-                labelOf[String(fields[0])] = label
-            }
+            let labelOf = try validationLabels(data, file: annotationsFile.path, index: index)
             return try jpegFiles(under: val.appendingPathComponent("images")).map { file in
                 guard let label = labelOf[file.lastPathComponent] else {
                     throw DataError("Tiny-ImageNet: \(file.path) has no line in \(annotationsFile.path); restore the annotation file from the dataset archive")

@@ -27,11 +27,23 @@ public enum DVSGesture {
     /// The trial files listed in `trials_to_{train,test}.txt`.
     public static func trials(in folder: URL, train: Bool) throws -> [URL] {
         let list = folder.appendingPathComponent(train ? "trials_to_train.txt" : "trials_to_test.txt")
-        guard let text = try? String(contentsOf: list, encoding: .utf8) else {
+        guard let data = try? Data(contentsOf: list) else {
             throw DataError("cannot read \(list.path); expected one user*_*.aedat name per line")
         }
-        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.map { folder.appendingPathComponent($0) }
+        return try trials(data, file: list.path).map { folder.appendingPathComponent($0) }
+    }
+
+    /// The recording names of the bytes of a `trials_to_{train,test}.txt`
+    /// (`file` names it in errors): one `.aedat` file name of the same folder per line.
+    static func trials(_ data: Data, file: String) throws -> [String] {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DataError("\(file): the trial list is not UTF-8 text; expected one user*_*.aedat name per line")
+        }
+        let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for (number, name) in names.enumerated() where !name.hasSuffix(".aedat") || name.contains("/") || name.contains("\0") {
+            throw DataError("\(file): entry \(number + 1) is `\(name.prefix(80))`; expected the name of a .aedat recording in the same folder (like user01_fluorescent.aedat)")
+        }
+        return names
     }
 
     /// One gesture of a recording.

@@ -30,8 +30,8 @@ final class ThreadedKernelTests: XCTestCase {
     }
 
     /// `forEach` runs every index once, on threads that overlap in time;
-    /// `forEachRange` splits a count at or above its grain into one range per
-    /// worker, disjoint and covering it.
+    /// `forEachRange` splits a count at or above its grain into several ranges
+    /// per worker (up to four), disjoint and covering it.
     func testParallelRunsEveryIndexOnceOnSeveralThreads() {
         let lock = NSCondition()
         var inFlight = 0, mostInFlight = 0
@@ -67,7 +67,7 @@ final class ThreadedKernelTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(ranges.count, threads)
+        XCTAssertTrue((threads...(4 * threads)).contains(ranges.count), "\(ranges.count) ranges for \(threads) workers")
         XCTAssertTrue(hits.allSatisfy { $0 == 1 }, "every element once")
     }
 

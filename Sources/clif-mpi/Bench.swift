@@ -8,7 +8,9 @@ struct Bench: ParsableCommand {
         abstract: "Time training steps (or inference) of a model on synthetic or real data.",
         discussion: """
         Prints samples/s, dense-equivalent GFLOP/s (3× the forward multiply-adds × 2 for a \
-        training step), the firing rate of every neuron layer, the share of step time per kind \
+        training step), the firing rate of every neuron layer and (training, rectangle or triangle \
+        surrogate) the fraction of its elements and of its pixels (any channel) whose surrogate \
+        window was open, the share of step time per kind \
         of work and the peak RSS. Under mpirun the batch is sharded as in training and the \
         figures are for the whole job.
         """)
@@ -157,8 +159,16 @@ struct Bench: ParsableCommand {
                          rate, 100 * rate / peak, peak, sgemmPeak, Parallel.workers))
         }
         RankBusy.report(busy, steps: steps)
-        print("firing rates (last step, rank 0):")
-        for (name, layer) in network.neurons { print(String(format: "  %-24@ %.3f", name as NSString, layer.firingRate)) }
+        print("firing rates and open surrogate windows (last step, rank 0):")
+        print("  layer                     firing   open elements   open pixels")
+        for (name, layer) in network.neurons {
+            let window = layer.openWindow
+            // Padded here: Foundation's %-24@ does not pad on Linux.
+            print("  " + name.padding(toLength: max(24, name.count), withPad: " ", startingAt: 0)
+                  + String(format: "  %6.3f", layer.firingRate)
+                  + (window.map { String(format: "   %13.3f", $0.elementFraction) } ?? "")
+                  + (window?.pixelFraction.map { String(format: "   %11.3f", $0) } ?? ""))
+        }
         print(String(format: "peak RSS: %.1f MB", Double(peakResidentBytes()) / 1e6))
     }
 }

@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("event-density"),
             help: "Largest fraction of nonzero conv inputs at which a chunk takes the event-driven kernels (0: always im2col + GEMM).")
     var eventDensity = Double(Conv2d.eventDensityLimit)
+    @Option(name: .customLong("gated-density"),
+            help: "Largest fraction of open surrogate windows in a conv's input at which a chunk computes the input gradient only at them (0: always the dense GEMM).")
+    var gatedDensity = (Double(Conv2d.gatedDensityLimit) * 1000).rounded() / 1000   // 0.35, not 0.3499999940395355
     @Flag(name: .customLong("amp"), help: ArgumentHelp(ampHelp)) var amp = false
     @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
     @OptionGroup var job: JobOptions
@@ -41,6 +44,7 @@ struct Bench: ParsableCommand {
         }
         guard Activation(name: neuron) != nil else { throw ValidationError("--neuron \(neuron) is unknown") }
         guard (0...1).contains(eventDensity) else { throw ValidationError("--event-density \(eventDensity) is not in 0...1") }
+        guard (0...1).contains(gatedDensity) else { throw ValidationError("--gated-density \(gatedDensity) is not in 0...1") }
         guard shape != nil else { throw ValidationError("--input \(input) is not CxHxW (e.g. 3x32x32)") }
     }
 
@@ -57,6 +61,7 @@ struct Bench: ParsableCommand {
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
         Conv2d.eventDensityLimit = Float(eventDensity)
+        Conv2d.gatedDensityLimit = Float(gatedDensity)
         if let width = neuronKernels {
             timeNeuronKernels(width: width)
             return
@@ -159,8 +164,8 @@ struct Bench: ParsableCommand {
                          rate, 100 * rate / peak, peak, sgemmPeak, Parallel.workers))
         }
         RankBusy.report(busy, steps: steps)
-        print("firing rates and open surrogate windows (last step, rank 0):")
-        print("  layer                     firing   open elements   open pixels")
+        // One header line: bench/compare.sh averages the second column of the rows below it.
+        print("firing rates and open surrogate windows (last step, rank 0; columns: layer, firing rate, open elements, open pixels):")
         for (name, layer) in network.neurons {
             let window = layer.openWindow
             // Padded here: Foundation's %-24@ does not pad on Linux.

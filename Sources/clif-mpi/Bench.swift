@@ -8,7 +8,9 @@ struct Bench: ParsableCommand {
         abstract: "Time training steps (or inference) of a model on synthetic or real data.",
         discussion: """
         Prints samples/s, dense-equivalent GFLOP/s (3× the forward multiply-adds × 2 for a \
-        training step), the firing rate of every neuron layer, the share of step time per kind \
+        training step), the firing rate of every neuron layer and (training, rectangle or triangle \
+        surrogate) the fraction of its elements and of its pixels (any channel) whose surrogate \
+        window was open, the share of step time per kind \
         of work and the peak RSS. Under mpirun the batch is sharded as in training and the \
         figures are for the whole job.
         """)
@@ -29,6 +31,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("event-density"),
             help: "Largest fraction of nonzero conv inputs at which a chunk takes the event-driven kernels (0: always im2col + GEMM).")
     var eventDensity = Double(Conv2d.eventDensityLimit)
+    @Option(name: .customLong("gated-density"),
+            help: "Largest fraction of open surrogate windows in a conv's input at which a chunk computes the input gradient only at them (0: always the dense GEMM).")
+    var gatedDensity = (Double(Conv2d.gatedDensityLimit) * 1000).rounded() / 1000   // 0.35, not 0.3499999940395355
     @Flag(name: .customLong("amp"), help: ArgumentHelp(ampHelp)) var amp = false
     @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
     @OptionGroup var job: JobOptions
@@ -39,6 +44,7 @@ struct Bench: ParsableCommand {
         }
         guard Activation(name: neuron) != nil else { throw ValidationError("--neuron \(neuron) is unknown") }
         guard (0...1).contains(eventDensity) else { throw ValidationError("--event-density \(eventDensity) is not in 0...1") }
+        guard (0...1).contains(gatedDensity) else { throw ValidationError("--gated-density \(gatedDensity) is not in 0...1") }
         guard shape != nil else { throw ValidationError("--input \(input) is not CxHxW (e.g. 3x32x32)") }
     }
 
@@ -55,6 +61,7 @@ struct Bench: ParsableCommand {
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
         Conv2d.eventDensityLimit = Float(eventDensity)
+        Conv2d.gatedDensityLimit = Float(gatedDensity)
         if let width = neuronKernels {
             timeNeuronKernels(width: width)
             return
@@ -158,8 +165,16 @@ struct Bench: ParsableCommand {
                          rate, 100 * rate / peak, peak, sgemmPeak, Parallel.workers))
         }
         RankBusy.report(busy, steps: steps)
-        print("firing rates (last step, rank 0):")
-        for (name, layer) in network.neurons { print(String(format: "  %-24@ %.3f", name as NSString, layer.firingRate)) }
+        // One header line: bench/compare.sh averages the second column of the rows below it.
+        print("firing rates and open surrogate windows (last step, rank 0; columns: layer, firing rate, open elements, open pixels):")
+        for (name, layer) in network.neurons {
+            let window = layer.openWindow
+            // Padded here: Foundation's %-24@ does not pad on Linux.
+            print("  " + name.padding(toLength: max(24, name.count), withPad: " ", startingAt: 0)
+                  + String(format: "  %6.3f", layer.firingRate)
+                  + (window.map { String(format: "   %13.3f", $0.elementFraction) } ?? "")
+                  + (window?.pixelFraction.map { String(format: "   %11.3f", $0) } ?? ""))
+        }
         print(String(format: "peak RSS: %.1f MB", Double(peakResidentBytes()) / 1e6))
     }
 }

@@ -27,9 +27,10 @@ final class ModelFixtureTests: XCTestCase {
         return net
     }
 
-    func check(_ fixture: String) throws {
-        let f = try Fixture.load("models/\(fixture)")
-        let net = try network(for: f)
+    /// The fixture's three SGD steps on `net`; `inspect` sees each step's
+    /// gradients before the update.
+    func train(_ net: Network, _ f: SafeTensorsFile,
+               inspect: (Int, StepResult) throws -> Void = { _, _ in }) throws {
         let t = Int(f.metadata["T"]!)!, n = Int(f.metadata["N"]!)!
         let sgd = SGD(learningRate: Float(f.metadata["lr"]!)!, momentum: Float(f.metadata["momentum"]!)!,
                       weightDecay: Float(f.metadata["weight_decay"]!)!)
@@ -41,6 +42,16 @@ final class ModelFixtureTests: XCTestCase {
             let x = try f.required("x\(step)").repeatedOverTime(t)
             let labels = try f.required("y\(step)").data.map { Int($0) }
             let result = TrainingStep.gradients(net, input: x, targets: .labels(labels), loss: loss, context: ctx)
+            try inspect(step, result)
+            sgd.step(parameters: &net.parameters.values, gradients: net.parameters.gradients)
+        }
+    }
+
+    func check(_ fixture: String) throws {
+        let f = try Fixture.load("models/\(fixture)")
+        let net = try network(for: f)
+        let t = Int(f.metadata["T"]!)!, n = Int(f.metadata["N"]!)!
+        try train(net, f) { step, result in
             if step == 0 {
                 print("margin \(fixture): fixture min |h − v_th| = \(f.metadata["min_margin"] ?? "?")")
                 assertClose(result.logits, try f.required("logits0").reshaped([t, n, result.logits.shape[2]]),
@@ -57,7 +68,6 @@ final class ModelFixtureTests: XCTestCase {
                                 "model BN statistics: \(fixture) \(entry.name)")
                 }
             }
-            sgd.step(parameters: &net.parameters.values, gradients: net.parameters.gradients)
         }
         for store in [net.parameters, net.buffers] {
             let scale = try store.entries.map { try f.required("final." + $0.name).maxMagnitude }.max()!
@@ -86,6 +96,28 @@ final class ModelFixtureTests: XCTestCase {
     }
 
     func testResNet18CLIF() throws { try check("resnet18_clif") }
+
+    /// The surrogate-gated conv input gradient (CLIF, rectangle surrogate)
+    /// trains the fixture model to the same weights as the dense path within
+    /// the fixture's tolerance, and is taken (the weights are not bit-equal).
+    func testGatedInputGradientTrainsLikeTheDensePath() throws {
+        defer { Conv2d.gatedDensityLimit = 0.35 }
+        let f = try Fixture.load("models/resnet18_clif")
+        var trained: [ParameterStore] = []
+        for limit: Float in [0, 1] {
+            Conv2d.gatedDensityLimit = limit
+            let net = try network(for: f)
+            try train(net, f)
+            trained.append(net.parameters)
+        }
+        let (dense, gated) = (trained[0], trained[1])
+        let scale = dense.entries.map { dense.tensor($0).maxMagnitude }.max()!
+        for entry in dense.entries {
+            assertCloseOrZero(gated.tensor(entry), dense.tensor(entry), scale: scale, tolerance: 1e-4,
+                              "gated vs dense after 3 steps: \(entry.name)")
+        }
+        XCTAssertNotEqual(gated.values, dense.values, "the gated path was taken")
+    }
     func testVGG11CLIF() throws { try check("vgg11_clif") }
     func testVGG11PLIF() throws { try check("vgg11_plif") }
 

@@ -20,6 +20,7 @@ public final class Conv2d: Layer {
     private let store: ParameterStore
     private var savedInput: Tensor?
     private var savedEvents: [InputEvents?] = []
+    private var savedWindow: OpenWindow?
     private var savedShape: [Int] = []
 
     /// `weightInit` defaults to the original's Kaiming-normal (fan_out, ReLU
@@ -68,10 +69,16 @@ public final class Conv2d: Layer {
     /// does not depend on the rank or thread count.
     nonisolated(unsafe) public static var eventDensityLimit: Float = 0.25
 
-    /// Columns (whole images) of one input-gradient GEMM in backward. A
-    /// fixed number, so every BLAS call's shape is independent of the rank
-    /// and thread count.
-    static let gradientBlockColumns = 2048
+    /// The largest fraction of open-window input values (`OpenWindow`, set
+    /// when the input is a spiking layer's output) at which a chunk computes
+    /// its input gradient only at them (`ConvInputGradient.gated`) instead
+    /// of everywhere. Chosen per chunk from that chunk's own flags, so it does
+    /// not depend on the rank or thread count. The gated kernel does that
+    /// fraction of the dense multiply-adds, less efficiently than the GEMM;
+    /// spiking_resnet18 CLIF has 0.17–0.29 open, where it cuts a training
+    /// step's CPU time by about a third (`clif-mpi bench`). The limit itself
+    /// is not tuned by measurement. 0 turns the gate off.
+    nonisolated(unsafe) public static var gatedDensityLimit: Float = 0.35
 
     /// Reads the nonzero inputs of a chunk, or nil when they are too many for
     /// the event-driven kernels.
@@ -172,9 +179,23 @@ public final class Conv2d: Layer {
             savedEvents = chunkEvents
             savedInput = chunkEvents.contains { $0 == nil } ? input : nil
             savedShape = input.shape
+            savedWindow = isInputLayer ? nil : original.openWindow.flatMap { $0.shape == input.shape ? $0 : nil }
         }
         context.meter?.recordSynapse(self, input: original, outputShape: output.shape, analog: isInputLayer)
         return output
+    }
+
+    /// Whether a chunk's input gradient is computed at its open values only:
+    /// at most `gatedDensityLimit` of its images' values are open.
+    private func takesGate(_ window: OpenWindow, _ chunkImages: [Int], inImage: Int) -> Bool {
+        window.flags.withUnsafeBufferPointer { all in
+            var open = 0
+            for image in chunkImages {
+                let flags = all.baseAddress! + image * inImage
+                for i in 0..<inImage { open += Int(flags[i]) }
+            }
+            return Float(open) <= Conv2d.gatedDensityLimit * Float(chunkImages.count * inImage)
+        }
     }
 
     /// The weight `w` [O, C, KH, KW] as [KH·KW, C, O]: the rows the event kernels add up.
@@ -198,7 +219,8 @@ public final class Conv2d: Layer {
             preconditionFailure("Conv2d.backward without a training forward")
         }
         let shape = savedShape, input = savedInput ?? Tensor(zeros: [0]), chunkEvents = savedEvents
-        savedInput = nil; savedEvents = []; savedShape = []
+        let window = Conv2d.gatedDensityLimit > 0 ? savedWindow : nil
+        savedInput = nil; savedEvents = []; savedShape = []; savedWindow = nil
         let g = geometry(shape)
         let t = shape[0], n = shape[1], pixels = g.outPixels
         let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
@@ -213,6 +235,7 @@ public final class Conv2d: Layer {
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
                     withProductWeight(context.precision) { w in
+                        let weightT = window == nil ? nil : transposedWeight(w)
                         Parallel.forEach(context.chunks.count) { k in
                             let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
                             let columns = chunkImages.count * pixels
@@ -268,25 +291,21 @@ public final class Conv2d: Layer {
                                 }
                             }
                             context.precision.round(partial, count: partialCount)
-                            // dcol[K, b·P] = W[O, K]ᵀ · dY[O, b·P] for a block of b images at a
-                            // time (about `gradientBlockColumns` columns, so dcol stays in cache
-                            // until it is folded back onto the images).
                             guard !isInputLayer else { return }
-                            let blockImages = max(1, Conv2d.gradientBlockColumns / pixels)
-                            let dcol = ScratchBuffer(count: g.patch * min(blockImages, chunkImages.count) * pixels)
-                            for first in Swift.stride(from: 0, to: chunkImages.count, by: blockImages) {
-                                let end = min(first + blockImages, chunkImages.count), blockColumns = (end - first) * pixels
-                                Profiler.measure(part: .gemm) {
-                                    Gemm.sgemm(transA: true, m: g.patch, n: blockColumns, k: outChannels,
-                                               a: w, lda: g.patch, b: gradProduct.pointer + first * pixels, ldb: columns,
-                                               c: dcol.pointer, ldc: blockColumns)
-                                }
-                                Profiler.measure(part: .layout) {
-                                    for j in first..<end {
-                                        Im2col.backward(image: dx + chunkImages[j] * inImage, col: dcol.pointer,
-                                                        ld: blockColumns, column0: (j - first) * pixels, geometry: g)
+                            let dxImages = chunkImages.map { dx + $0 * inImage }
+                            if let window, let weightT, takesGate(window, chunkImages, inImage: inImage) {
+                                // Only where the input's surrogate window is open: elsewhere
+                                // the neuron below multiplies this gradient by zero.
+                                window.flags.withUnsafeBufferPointer { all in
+                                    weightT.withUnsafeBufferPointer { wt in
+                                        ConvInputGradient.gated(images: dxImages, flags: chunkImages.map { all.baseAddress! + $0 * inImage },
+                                                                gradOut: gradProduct.pointer, ld: columns,
+                                                                weightT: wt.baseAddress!, outChannels: outChannels, geometry: g)
                                     }
                                 }
+                            } else {
+                                ConvInputGradient.dense(images: dxImages, gradOut: gradProduct.pointer, ld: columns,
+                                                        weight: w, outChannels: outChannels, geometry: g)
                             }
                             Profiler.measure(part: .layout) {
                                 for image in chunkImages { context.precision.round(dx + image * inImage, count: inImage) }

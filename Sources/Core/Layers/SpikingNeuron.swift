@@ -31,6 +31,9 @@ public final class SpikingNeuron: Layer {
     private var savedInput: Tensor?
     /// Fraction of neurons that fired in the last forward (all T steps).
     public private(set) var firingRate: Double = 0
+    /// Where the surrogate window was open in the last training forward (nil
+    /// in evaluation and for the sigmoid surrogate, which has no zero region).
+    public private(set) var openWindow: OpenWindow?
 
     public init(_ builder: ModelBuilder, _ name: String, config: NeuronConfig) {
         self.config = config
@@ -51,9 +54,10 @@ public final class SpikingNeuron: Layer {
 
     /// Runs the forward kernel over every chunk: spikes, and h and m into
     /// `charged` / `memory` ([T, M] each; memory for CLIF only) unless
-    /// `charged` is nil (spikes only).
+    /// `charged` is nil (spikes only, and the open-window flags when
+    /// `openWindow` is given).
     private func run(_ input: Tensor, spikes: UnsafeMutablePointer<Float>, charged: UnsafeMutablePointer<Float>?,
-                     memory: UnsafeMutablePointer<Float>?, _ context: StepContext) {
+                     memory: UnsafeMutablePointer<Float>?, openWindow: UnsafeMutablePointer<UInt8>? = nil, _ context: StepContext) {
         let t = input.shape[0], n = input.shape[1]
         let width = t == 0 ? 0 : input.count / t, perSample = n == 0 ? 0 : width / n
         let k = decay
@@ -65,7 +69,8 @@ public final class SpikingNeuron: Layer {
                     NeuronKernels.forward(spikes: spikes, charged: charged, memory: memory, input: x,
                                           timeSteps: t, width: width, columns: columns, config: config, decay: k)
                 } else {
-                    NeuronKernels.spikes(spikes, input: x, timeSteps: t, width: width, columns: columns, config: config, decay: k)
+                    NeuronKernels.spikes(spikes, openWindow: openWindow, input: x, timeSteps: t, width: width, columns: columns,
+                                         config: config, decay: k)
                 }
             }
         }
@@ -73,9 +78,25 @@ public final class SpikingNeuron: Layer {
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
         savedInput = nil
-        // h and m are not kept: backward runs the kernel again.
-        let spikes = Tensor(shape: input.shape) { s in
-            run(input, spikes: s, charged: nil, memory: nil, context)
+        openWindow = nil
+        // h and m are not kept: backward runs the kernel again. The window
+        // flags are made here, where h is known, for the layers downstream
+        // whose backward runs before this one's.
+        let marksWindow = context.training && config.surrogate.supportHalfWidth != nil
+        var flags = [UInt8]()
+        var spikes = Tensor(shape: input.shape) { s in
+            if marksWindow {
+                flags = [UInt8](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+                    run(input, spikes: s, charged: nil, memory: nil, openWindow: buffer.baseAddress, context)
+                    initialized = input.count
+                }
+            } else {
+                run(input, spikes: s, charged: nil, memory: nil, context)
+            }
+        }
+        if marksWindow {
+            openWindow = OpenWindow(flags: flags, shape: input.shape)
+            spikes.openWindow = openWindow
         }
         firingRate = spikes.count == 0 ? 0 : Double(spikes.withPointer { RowSums.sum($0, count: spikes.count) }) / Double(spikes.count)
         if context.training { savedInput = input }

@@ -27,6 +27,18 @@ public enum Surrogate: String, CaseIterable, Sendable {
         case .triangle: return 1
         }
     }
+
+    /// The half-width of the surrogate's support: `dH/dz` is zero wherever
+    /// `|z| > supportHalfWidth` (rectangle alpha/2, triangle 1/alpha); nil
+    /// for the sigmoid, which has no zero region. The kernels test
+    /// `|z| <= supportHalfWidth` with these very values.
+    public var supportHalfWidth: Float? {
+        switch self {
+        case .rectangle: return alpha / 2
+        case .sigmoid: return nil
+        case .triangle: return 1 / alpha
+        }
+    }
 }
 
 /// Constants of one neuron layer. The decay `k` is passed separately to the kernels: `k = 1/tau`

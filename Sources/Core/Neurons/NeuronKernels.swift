@@ -65,20 +65,25 @@ public enum NeuronKernels {
         validate(timeSteps: timeSteps, width: width, columns: columns, config: config,
                  decay: decay, hasMemory: memory != nil)
         let buffers = ForwardBuffers(spikes: spikes, charged: charged, memory: memory ?? spikes, keepsState: true,
-                                     input: input, T: timeSteps, M: width)
+                                     openWindow: nil, input: input, T: timeSteps, M: width)
         run(buffers, columns, config, decay)
     }
 
     /// `forward` that keeps only the spikes: h and m live in a few rows of
     /// scratch instead of two [T, M] buffers (a training forward whose
     /// backward runs the kernel again, and evaluation). The same spikes.
-    public static func spikes(_ spikes: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    /// - Parameter openWindow: [T, M] out when given: 1 where the surrogate's
+    ///   window is open, `|h_t − θ| <= surrogate.supportHalfWidth` (every
+    ///   element for the sigmoid), else 0. Only there can dL/ds_t reach the
+    ///   input (step (3) of the backward multiplies it by surrogate'(h_t − θ)).
+    public static func spikes(_ spikes: UnsafeMutablePointer<Float>, openWindow: UnsafeMutablePointer<UInt8>? = nil,
+                              input: UnsafePointer<Float>,
                               timeSteps: Int, width: Int, columns: Range<Int>,
                               config: NeuronConfig, decay: Float) {
         validate(timeSteps: timeSteps, width: width, columns: columns, config: config,
                  decay: decay, hasMemory: true)
         let buffers = ForwardBuffers(spikes: spikes, charged: spikes, memory: spikes, keepsState: false,
-                                     input: input, T: timeSteps, M: width)
+                                     openWindow: openWindow, input: input, T: timeSteps, M: width)
         run(buffers, columns, config, decay)
     }
 
@@ -201,12 +206,14 @@ private struct Constants {
     let threshold: Float
     let resetValue: Float   // v_r, 0 for soft reset
     let inverseTau: Float
+    let windowHalfWidth: Float   // the surrogate's support; infinity for the sigmoid
     init(config: NeuronConfig, decay: Float) {
         k = decay
         oneMinusK = 1 - decay
         threshold = config.vThreshold
         resetValue = config.vReset ?? 0
         inverseTau = 1 / config.tau
+        windowHalfWidth = config.surrogate.supportHalfWidth ?? .infinity
     }
 }
 
@@ -235,6 +242,8 @@ private struct ForwardBuffers {
     let memory: UnsafeMutablePointer<Float>   // CLIF only
     /// False: h and m are written to scratch rows, not to `charged` / `memory`.
     let keepsState: Bool
+    /// [T, M] open-window flags, or nil (written to a scratch row instead).
+    let openWindow: UnsafeMutablePointer<UInt8>?
     let input: UnsafePointer<Float>
     let T: Int
     let M: Int
@@ -254,6 +263,7 @@ private func forwardColumns<Model: ModelKind, Reset: ResetKind>(
 ) {
     guard !columns.isEmpty && b.T > 0 else { return }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * chunkWidth) { scratch in
+      withUnsafeTemporaryAllocation(of: UInt8.self, capacity: chunkWidth) { windowRow in   // when not asked for
         let v = scratch.baseAddress!
         let m = v + chunkWidth
         let chargedRow = m + chunkWidth, memoryRow = chargedRow + chunkWidth   // when not kept
@@ -265,10 +275,12 @@ private func forwardColumns<Model: ModelKind, Reset: ResetKind>(
             for t in 0..<b.T {
                 let row = t * b.M + j
                 forwardRow(model, reset, b.spikes + row, b.keepsState ? b.charged + row : chargedRow,
-                           b.keepsState ? b.memory + row : memoryRow, b.input + row, v, m, n, c)
+                           b.keepsState ? b.memory + row : memoryRow, b.openWindow.map { $0 + row } ?? windowRow.baseAddress!,
+                           b.input + row, v, m, n, c)
             }
             j += n
         }
+      }
     }
 }
 
@@ -276,7 +288,7 @@ private func forwardColumns<Model: ModelKind, Reset: ResetKind>(
 /// state after it. The loop the vectoriser works on.
 private func forwardRow<Model: ModelKind, Reset: ResetKind>(
     _ model: Model.Type, _ reset: Reset.Type, _ spikes: UnsafeMutablePointer<Float>,
-    _ charged: UnsafeMutablePointer<Float>, _ memory: UnsafeMutablePointer<Float>,
+    _ charged: UnsafeMutablePointer<Float>, _ memory: UnsafeMutablePointer<Float>, _ openWindow: UnsafeMutablePointer<UInt8>,
     _ input: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
     _ n: Int, _ c: Constants
 ) {
@@ -289,6 +301,7 @@ private func forwardRow<Model: ModelKind, Reset: ResetKind>(
         charged[j] = h
         let s = fire(h, c)                                                  // (3)
         spikes[j] = s
+        openWindow[j] = abs(h - c.threshold) <= c.windowHalfWidth ? 1 : 0  // as the surrogates test it
         var sigmoidM: Float = 0
         if Model.isCLIF {
             let mNow = m[j] * FastMath.sigmoid(h * c.inverseTau) + s        // (2), (4)

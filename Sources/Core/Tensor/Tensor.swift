@@ -5,6 +5,12 @@
 public struct Tensor: Sendable, Equatable {
     public var shape: [Int]
     public var data: [Float]
+    /// Set on a spiking layer's training output when its surrogate has a
+    /// zero region: where the output's gradient can matter at all. Every
+    /// initialiser leaves it nil; a copy keeps it, which is right only for
+    /// layers that map elements one to one (dropout), the only ones that
+    /// change a copy of their input. Not part of `==`.
+    public var openWindow: OpenWindow?
 
     public init(shape: [Int], data: [Float]) {
         precondition(shape.reduce(1, *) == data.count,
@@ -31,6 +37,8 @@ public struct Tensor: Sendable, Equatable {
     public init(repeating value: Float, shape: [Int]) {
         self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
     }
+
+    public static func == (a: Tensor, b: Tensor) -> Bool { a.shape == b.shape && a.data == b.data }
 
     public var count: Int { data.count }
     public var rank: Int { shape.count }

@@ -14,8 +14,8 @@
 # ratios are taken within a repetition, then the median. Peak RSS: /usr/bin/time's maximum
 # resident set size of the N2 run (the largest single process of its tree). The 1-minute load
 # average is printed beside every run (/proc/loadavg), as are OPENBLAS_* variables when set.
-# Untimed first runs build the DVS frame caches (clif-mpi's .frames, spikingjelly's events_np/
-# and frames_number_T_split_by_number/) and fill the page cache.
+# Untimed first runs build the DVS frame caches (clif-mpi's .frames files, the PyTorch side's
+# frames_number_T_split_by_number/ as spikingjelly writes it) and fill the page cache.
 #
 #   PYTHON=/path/to/venv/bin/python bench/end-to-end.sh          # venv from tools/requirements-oracle.txt
 # Knobs (environment): REPS (3), N1 (2), N2 (5), THREADS (2: clif-mpi --threads and

@@ -17,8 +17,8 @@ Both clif-mpi and the PyTorch baseline read these same files:
     bench/make_bench_data.py /tmp/clif-e2e-data --cifar-per-batch 2000 --dvs-per-class 20
 
 --cifar-per-batch 10000 (the real size: 50,000 train, 10,000 test images) and --dvs-per-class 20
-(real: 1000) with --dvs-events 20000 events per recording (real: about 200,000). Files that already
-exist with the requested sizes are kept.
+(real: 1000) with --dvs-events 20000 events per recording (real: about 200,000). Files written
+earlier with the same sizes and seed are kept.
 """
 
 import argparse
@@ -39,10 +39,6 @@ def write_cifar(folder, per_batch, rng):
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     for name in names:
         path = os.path.join(folder, name)
-        if os.path.exists(path) and os.path.getsize(path) > per_batch * 3072:
-            with open(path, "rb") as fh:
-                if len(pickle.load(fh, encoding="latin1")["labels"]) == per_batch:
-                    continue
         batch = {
             "batch_label": f"{name} (random images for benchmarks)",
             "labels": [int(v) for v in rng.integers(0, 10, size=per_batch)],
@@ -86,10 +82,16 @@ def main():
     args = ap.parse_args()
     if args.cifar_per_batch <= 0 or args.dvs_per_class < 0 or args.dvs_events <= 0:
         sys.exit("make_bench_data: --cifar-per-batch and --dvs-events must be positive, --dvs-per-class not negative")
-    rng = np.random.default_rng(args.seed)
-    write_cifar(os.path.join(args.out, "cifar-10-batches-py"), args.cifar_per_batch, rng)
+    # What was written last: the same request keeps the files (and the frame caches made from them).
+    stamp = os.path.join(args.out, "cifar-10-batches-py", "make_bench_data.txt")
+    wanted = f"{args.cifar_per_batch} {args.seed}\n"
+    if not (os.path.exists(stamp) and open(stamp).read() == wanted):
+        write_cifar(os.path.join(args.out, "cifar-10-batches-py"), args.cifar_per_batch, np.random.default_rng(args.seed))
+        with open(stamp, "w") as fh:
+            fh.write(wanted)
     if args.dvs_per_class:
-        write_dvs(os.path.join(args.out, "DVSCIFAR10", "extract"), args.dvs_per_class, args.dvs_events, rng)
+        write_dvs(os.path.join(args.out, "DVSCIFAR10", "extract"), args.dvs_per_class, args.dvs_events,
+                  np.random.default_rng(args.seed + 1))
     print(f"make_bench_data: {args.out} holds CIFAR-10 ({5 * args.cifar_per_batch} train, {args.cifar_per_batch} test)"
           + (f" and CIFAR10-DVS ({args.dvs_per_class} recordings per class, {args.dvs_events} events each)"
              if args.dvs_per_class else ""))

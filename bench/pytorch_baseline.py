@@ -124,7 +124,10 @@ def main():
             args.input = [2, 48, 48]
         elif args.input != [3, 32, 32]:
             sys.exit(f"pytorch_baseline: --dataset cifar10 holds 3x32x32 images, not --input {'x'.join(map(str, args.input))}")
-
+        import pytorch_data
+        pytorch_data.prepare(args.dataset, args.data_dir, args.T)
+        if args.prepare:
+            return
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     c, h, w = args.input
@@ -132,8 +135,9 @@ def main():
                    num_classes=args.classes, c_in=c)
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-    macs = forward_macs_per_sample(net, args.input)
-    flop_per_sample = 2.0 * macs * args.T * 3.0
+    if not args.data_dir:  # a forward pass to count; not part of the original's run
+        macs = forward_macs_per_sample(net, args.input)
+        flop_per_sample = 2.0 * macs * args.T * 3.0
 
     bf16 = args.precision == "bf16"
     autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else None
@@ -183,10 +187,7 @@ def main():
 
 def run_from_files(args, step):
     """The original's epoch loop over the DataLoader, stopped after --max-steps steps."""
-    import pytorch_data
-    pytorch_data.prepare(args.dataset, args.data_dir, args.T)
-    if args.prepare:
-        return
+    import pytorch_data  # noqa: E402 (bench/, beside this file)
     loader = pytorch_data.loader(args.dataset, args.data_dir, args.b, args.j, args.T)
     steps, start = 0, time.perf_counter()
     while steps < args.max_steps:

@@ -72,7 +72,10 @@ calc() { awk "BEGIN { print $1 }"; }
 # rate PREFIX REP: samples/s of one step from the runs PREFIX-N1-REP and PREFIX-N2-REP (empty if either failed).
 rate() {
   local a b; a=$(field "$1-$N1-$2" 2); b=$(field "$1-$N2-$2" 2)
-  [ -n "$a" ] && [ -n "$b" ] && calc "$BATCH * ($N2 - $N1) / ($b - $a)"
+  [ -n "$a" ] && [ -n "$b" ] || return 0
+  if awk -v a="$a" -v b="$b" 'BEGIN { exit !(b > a) }'; then calc "$BATCH * ($N2 - $N1) / ($b - $a)"
+  else echo "  $1 repetition $2: $N2 steps took no longer than $N1 ($b s, $a s): noise exceeds the steps, left out; raise N2" >&2
+  fi
 }
 # cpu PREFIX REP: user + system seconds of one step, the same way.
 cpu() {
@@ -117,10 +120,11 @@ for cfg in $CONFIGS; do
   done
   # Per repetition: samples/s and CPU seconds per step from the difference of the two step counts; ratios.
   clif_sps=(); torch_sps=(); ratio=(); bench_sps=(); agree=(); clif_rss=(); torch_rss=(); rss_ratio=(); loads=()
-  clif_cpu=(); torch_cpu=()
+  clif_cpu=(); torch_cpu=(); bench_cpu=(); agree_cpu=()
   for rep in $(seq "$REPS"); do
     cs=$(rate "$cfg-clif" "$rep"); ps=$(rate "$cfg-torch" "$rep")
     bs=$(sed -n 's/^samples\/s: \([0-9.]*\).*/\1/p' "$log/$cfg-bench-$rep.out" 2>/dev/null)
+    bc=$(sed -n 's/^  rank   0 .* CPU *\([0-9.]*\) s$/\1/p' "$log/$cfg-bench-$rep.out" 2>/dev/null)
     cr=$(field "$cfg-clif-$N2-$rep" 3); pr=$(field "$cfg-torch-$N2-$rep" 3)
     loads+=($(awk -v p="^$cfg-.*-$rep\$" '$1 ~ p { print $6 }' "$log/times"))
     [ -n "$cs" ] && clif_sps+=("$cs") && clif_cpu+=("$(cpu "$cfg-clif" "$rep")")
@@ -128,6 +132,8 @@ for cfg in $CONFIGS; do
     [ -n "$cs" ] && [ -n "$ps" ] && ratio+=("$(calc "$cs / $ps")")
     [ -n "$bs" ] && bench_sps+=("$bs")
     [ -n "$bs" ] && [ -n "$cs" ] && agree+=("$(calc "$bs / $cs")")
+    [ -n "$bc" ] && bench_cpu+=("$(calc "$bc / ($N2 - $N1)")")
+    [ -n "$bc" ] && [ -n "$cs" ] && agree_cpu+=("$(calc "$(cpu "$cfg-clif" "$rep") / ($bc / ($N2 - $N1))")")
     [ -n "$cr" ] && clif_rss+=("$(calc "$cr / 1024")")
     [ -n "$pr" ] && torch_rss+=("$(calc "$pr / 1024")")
     [ -n "$cr" ] && [ -n "$pr" ] && rss_ratio+=("$(calc "$cr / $pr")")
@@ -135,12 +141,12 @@ for cfg in $CONFIGS; do
   fr=$(awk '/^firing rates/{f=1;next} /^peak RSS/{f=0} f{s+=$2;n++} END{if(n) printf "%.3f", s/n}' "$log/$cfg-bench-$REPS.out" 2>/dev/null)
   rows+=("$name|clif-mpi train (whole process)|$(stats "${clif_sps[@]}")|$(stats "${clif_cpu[@]}")|$(stats "${clif_rss[@]}")")
   if [ $have_torch = 1 ]; then
-    rows+=("$name|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') original recipe, -j $J (whole process)|$(stats "${torch_sps[@]}")|$(stats "${torch_cpu[@]}")|$(stats "${torch_rss[@]}")")
-    rows+=("$name|**clif-mpi train ÷ PyTorch**|**$(stats "${ratio[@]}")**||$(stats "${rss_ratio[@]}")")
+    rows+=("|PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') original recipe, -j $J (whole process)|$(stats "${torch_sps[@]}")|$(stats "${torch_cpu[@]}")|$(stats "${torch_rss[@]}")")
+    rows+=("|**clif-mpi train ÷ PyTorch**|**$(stats "${ratio[@]}")**||$(stats "${rss_ratio[@]}")")
   fi
-  rows+=("$name|clif-mpi bench --dataset, same files (mean firing rate $fr)|$(stats "${bench_sps[@]}")||")
-  rows+=("$name|**bench ÷ train**|**$(stats "${agree[@]}")**||")
-  rows+=("$name|1-min load average at the start of the runs|$(stats "${loads[@]}")||")
+  rows+=("|clif-mpi bench --dataset, same files (mean firing rate $fr)|$(stats "${bench_sps[@]}")|$(stats "${bench_cpu[@]}")|")
+  rows+=("|**bench ÷ train** (samples/s; CPU: train ÷ bench)|**$(stats "${agree[@]}")**|$(stats "${agree_cpu[@]}")|")
+  rows+=("|1-min load average at the start of the runs|$(stats "${loads[@]}")||")
 done
 
 echo
@@ -150,6 +156,6 @@ for r in "${rows[@]}"; do echo "| ${r//|/ | } |"; done
 echo
 echo "Each cell: median (min–max) over $REPS repetition(s); per step = (wall time at $N2 steps − at $N1) / $((N2 - N1));" \
      "ratios per repetition, then the median. bench: $((N2 - N1)) timed steps after 1 warm-up, mean firing rate of the" \
-     "neuron layers in its last step. CPU seconds count every thread of the process (and of DataLoader workers with -j > 0)," \
+     "neuron layers in its last step; its CPU is rank 0's over the timed steps (start-up excluded). CPU seconds count every thread of the process (and of DataLoader workers with -j > 0)," \
      "so they stay meaningful on a loaded machine where wall times do not. Every run: $log/times (name, wall s, peak RSS kB," \
      "user s, system s, load before). Load after: $(cut -d' ' -f1-3 /proc/loadavg)."

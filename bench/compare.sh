@@ -20,6 +20,9 @@
 # THREADS (2), BATCH (32), NO_BF16=1 to skip bf16. PyTorch's CPU bf16 convolutions fall back to
 # a slow reference path on CPUs without native bf16 (no AVX512-BF16/AMX), about 15-20x slower
 # than fp32 there, hence one untimed-warmup-free step by default.
+# Then the end-to-end rows: bench/end-to-end.sh (whole `train` processes on CIFAR-10 / CIFAR10-DVS
+# files against the original recipe in PyTorch, and `bench --dataset` against `train`; its own knobs
+# REPS, N1, N2, J, DATA, CONFIGS; THREADS and BATCH are shared). NO_E2E=1 skips them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -143,4 +146,10 @@ if [ "${#settings[@]}" -gt 1 ]; then
   fi
 else
   echo "OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are not set here: \"as set\" and \"unset\" are the same run."
+fi
+
+if [ "${NO_E2E:-0}" != 1 ]; then
+  echo
+  echo "End to end (bench/end-to-end.sh):"
+  PYTHON=$PYTHON THREADS=$THREADS BATCH=$BATCH bench/end-to-end.sh
 fi

@@ -25,6 +25,14 @@ one forward step (counted with forward hooks) × T × 2 FLOP × 3 (forward + bac
     bench/pytorch_baseline.py --model spiking_vgg11_bn --input 2x48x48 -T 10 -b 32
     bench/pytorch_baseline.py --precision bf16 --steps 3 --warmup 1 --threads 2
 
+With --data-dir the whole original training run up to --max-steps optimiser steps: the dataset read
+from files on disk through the original's DataLoader (-j workers, the original's default 0; see
+bench/pytorch_data.py), the same train step, then exit — timed from outside as a whole process by
+bench/end-to-end.sh:
+    bench/pytorch_baseline.py --data-dir DIR --dataset cifar10 --max-steps 5
+    bench/pytorch_baseline.py --data-dir DIR/DVSCIFAR10 --dataset DVSCIFAR10 --model spiking_vgg11_bn -T 10 --max-steps 5
+    bench/pytorch_baseline.py --data-dir DIR/DVSCIFAR10 --dataset DVSCIFAR10 -T 10 --prepare   # frame files, once
+
 Last line (parsed by bench/compare.sh):
     pytorch <precision>: samples/s X  step Y s  GFLOP/s Z  peak RSS W MB
 """
@@ -104,8 +112,22 @@ def main():
     ap.add_argument("--warmup", type=int, default=1, help="untimed steps first")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("--seed", type=int, default=2022)
+    ap.add_argument("--data-dir", help="train from these files (cifar10: the folder holding cifar-10-batches-py; "
+                                       "DVSCIFAR10: the folder holding extract/) instead of synthetic batches")
+    ap.add_argument("--dataset", choices=["cifar10", "DVSCIFAR10"], default="cifar10")
+    ap.add_argument("--max-steps", type=int, default=5, help="with --data-dir: optimiser steps, then exit")
+    ap.add_argument("-j", type=int, default=0, help="with --data-dir: DataLoader workers (the original's -j, default 0)")
+    ap.add_argument("--prepare", action="store_true", help="with --data-dir: only write DVSCIFAR10's frame files (spikingjelly's frames_number_T_split_by_number/)")
     args = ap.parse_args()
-
+    if args.data_dir:
+        if args.dataset == "DVSCIFAR10":
+            args.input = [2, 48, 48]
+        elif args.input != [3, 32, 32]:
+            sys.exit(f"pytorch_baseline: --dataset cifar10 holds 3x32x32 images, not --input {'x'.join(map(str, args.input))}")
+        import pytorch_data
+        pytorch_data.prepare(args.dataset, args.data_dir, args.T)
+        if args.prepare:
+            return
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     c, h, w = args.input
@@ -113,8 +135,9 @@ def main():
                    num_classes=args.classes, c_in=c)
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-    macs = forward_macs_per_sample(net, args.input)
-    flop_per_sample = 2.0 * macs * args.T * 3.0
+    if not args.data_dir:  # a forward pass to count; not part of the original's run
+        macs = forward_macs_per_sample(net, args.input)
+        flop_per_sample = 2.0 * macs * args.T * 3.0
 
     bf16 = args.precision == "bf16"
     autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else None
@@ -122,12 +145,13 @@ def main():
     def step(x, y):
         opt.zero_grad()
         outs = []
-        for _ in range(args.T):
+        for t in range(args.T):
+            xt = x[:, t] if x.dim() == 5 else x  # event frames [N, T, C, H, W]: frame t at step t
             if autocast:
                 with autocast():
-                    outs.append(net(x))
+                    outs.append(net(xt))
             else:
-                outs.append(net(x))
+                outs.append(net(xt))
         out_all = torch.cat(outs, 0)
         if autocast:
             with autocast():
@@ -140,6 +164,9 @@ def main():
         sj_functional.reset_net(net)
         return value
 
+    if args.data_dir:
+        run_from_files(args, step)
+        return
     print(f"# {args.model} {args.neuron} T={args.T} b={args.b} input {c}x{h}x{w} {args.precision}, "
           f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
           f"{torch.get_num_threads()} thread(s), {flop_per_sample / 1e9:.2f} GFLOP per sample", flush=True)
@@ -156,6 +183,22 @@ def main():
     print("# losses: " + " ".join(f"{v:.4f}" for v in losses))
     print(f"pytorch {args.precision}: samples/s {samples / seconds:.2f}  step {seconds / args.steps:.3f} s  "
           f"GFLOP/s {flop_per_sample * samples / seconds / 1e9:.1f}  peak RSS {rss_mb:.1f} MB", flush=True)
+
+
+def run_from_files(args, step):
+    """The original's epoch loop over the DataLoader, stopped after --max-steps steps."""
+    import pytorch_data  # noqa: E402 (bench/, beside this file)
+    loader = pytorch_data.loader(args.dataset, args.data_dir, args.b, args.j, args.T)
+    steps, start = 0, time.perf_counter()
+    while steps < args.max_steps:
+        for x, y in loader:
+            loss = step(x, y)
+            steps += 1
+            if steps == args.max_steps:
+                break
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    print(f"pytorch {args.dataset}: {steps} steps in {time.perf_counter() - start:.2f} s (loop), last loss {loss:.4f}, "
+          f"peak RSS {rss_mb:.1f} MB (this process)", flush=True)
 
 
 if __name__ == "__main__":

@@ -153,15 +153,32 @@ public struct SafeTensorsWriter {
     }
 
     public mutating func add(_ name: String, shape: [Int], floats: [Float]) {
-        var bytes = Data(capacity: floats.count * 4)
-        for v in floats { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        entries.append((name, .f32, shape, bytes))
+        entries.append((name, .f32, shape, Self.littleEndianBytes(floats.map(\.bitPattern))))
     }
 
     public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) {
-        var bytes = Data(capacity: int64s.count * 8)
-        for v in int64s { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-        entries.append((name, .i64, shape, bytes))
+        entries.append((name, .i64, shape, Self.littleEndianBytes(int64s)))
+    }
+
+    /// The values' little-endian bytes (safetensors' byte order). On a
+    /// little-endian host one copy of the whole array: appending value by
+    /// value took 2.7 s of CPU for one spiking_resnet18 checkpoint (22 M
+    /// values with the momentum; `perf record -e cpu-clock`, loaded 2-core
+    /// host), paid at every epoch's end and every `--max-steps` stop.
+    /// `littleEndianBytesReference` is the plain form.
+    static func littleEndianBytes<Value: FixedWidthInteger>(_ values: [Value]) -> Data {
+        #if _endian(little)
+        return values.withUnsafeBytes { Data($0) }
+        #else
+        return littleEndianBytesReference(values)
+        #endif
+    }
+
+    /// Value by value, each in little-endian order.
+    static func littleEndianBytesReference<Value: FixedWidthInteger>(_ values: [Value]) -> Data {
+        var bytes = Data(capacity: values.count * MemoryLayout<Value>.size)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
     }
 
     /// The whole file.

@@ -704,7 +704,8 @@ def network_transport(fitted, args):
     link = 8.0 / (args.link_gbit * 1e9 * args.link_efficiency_used)
     reference = tcp.fit_for('allreduce_sum_i64').beta_for(1 << 40) or 1e-9
     fits = {}
-    for op in ('allreduce_max_i32', 'allreduce_sum_i64', 'iallreduce_sum_i64', 'reduce_scatter_i64', 'allgather_f32'):
+    for op in ('allreduce_max_i32', 'allreduce_sum_i64', 'iallreduce_sum_i64', 'reduce_scatter_i64',
+               'ring_reduce_scatter_i64', 'allgather_f32'):
         t, m = tcp.fit_for(op), shm.fit_for(op)
         ratio = min(max(t.beta_for(1 << 40) / reference, 0.5), 20.0)
         fits[op] = Transport(op, t.alpha + args.wire_latency_us * 1e-6, link * ratio, m.gamma, 0.0, 10 ** 9)

@@ -20,7 +20,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_pml := ob1
 
-.PHONY: deps test-deps test-venv apt-packages build run test unit fuzz sanitize nir-venv clean
+.PHONY: deps test-deps test-venv apt-packages build run test unit fuzz sanitize soak nir-venv clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -48,7 +48,7 @@ run: build
 # Everything CI runs: the unit tests, every parser fuzzed for FUZZ_SECONDS,
 # a test subset under ASan and TSan (about 12 minutes more than `unit`).
 # Its last lines count the unit tests and name every skipped one with its reason.
-test: unit fuzz sanitize
+test: unit fuzz sanitize soak
 	@bash tools/test-summary.sh .build/unit-tests.log
 
 # XCTest only: the suite has no Swift Testing tests, whose empty summary line
@@ -81,6 +81,11 @@ test-venv:
 	@[ -x $(NIR_VENV)/bin/python ] && $(NIR_VENV)/bin/python -c 'import nir, nirtorch, snntorch, torch, h5py' 2>/dev/null \
 	  || $(MAKE) --no-print-directory nir-venv \
 	  || echo "NOTE: could not install the NIR consumers (tools/requirements-nir.txt): the snnTorch test will be skipped"
+
+# A short soak (tools/soak.sh): a 3-rank training run stopped by SIGTERM, by SIGKILL of a rank
+# and by a full disk, resumed after each, ends with the uninterrupted run's checkpoints.
+soak: deps
+	bash tools/soak.sh --faults 3 --epochs 6
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan $(RUN_DIR)

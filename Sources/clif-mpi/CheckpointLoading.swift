@@ -26,3 +26,20 @@ func loadCheckpoint(_ path: String, into network: Network, optimizer: Optimizer?
         throw RunError(description: error.description)
     }
 }
+
+/// The run arguments the checkpoint at `path` records: none for a `.pth`
+/// (the flags, or the original's defaults, say what the model is). Errors
+/// name `flag`, the option that gave the path.
+func recordedArguments(of path: String, flag: String) throws -> RunArguments {
+    do {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        return TorchCheckpoint.isTorchFile(data) ? RunArguments()
+            : try RunArguments.recorded(in: SafeTensorsFile(data: data, name: path).metadata, file: path)
+    } catch let error as SafeTensorsError {
+        throw RunError(description: "\(flag): \(error.description)")
+    } catch let error as CheckpointError {
+        throw RunError(description: "\(flag): \(error.description)")
+    } catch {
+        throw RunError(description: "\(flag) \(path): cannot read it (\(error.localizedDescription))")
+    }
+}

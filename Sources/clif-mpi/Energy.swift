@@ -61,22 +61,7 @@ struct Energy: ParsableCommand {
 
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
-        var trained = RunArguments()
-        if let checkpoint {
-            do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
-                if !TorchCheckpoint.isTorchFile(data) {
-                    trained = try RunArguments.recorded(in: SafeTensorsFile(data: data, name: checkpoint).metadata,
-                                                        file: checkpoint)
-                }
-            } catch let error as SafeTensorsError {
-                throw RunError(description: "--checkpoint: \(error.description)")
-            } catch let error as CheckpointError {
-                throw RunError(description: "--checkpoint: \(error.description)")
-            } catch {
-                throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")
-            }
-        }
+        let trained = try checkpoint.map { try recordedArguments(of: $0, flag: "--checkpoint") } ?? RunArguments()
         func setting(_ flag: String?, _ key: String, _ name: String) throws -> String {
             if let value = flag ?? trained[key] { return value }
             throw RunError(description: checkpoint.map { "--checkpoint \($0) does not record \(key); pass \(name)" }

@@ -53,18 +53,7 @@ struct ExportNIR: ParsableCommand {
     }
 
     func run() throws {
-        let trained: RunArguments
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint), options: .mappedIfSafe)
-            trained = TorchCheckpoint.isTorchFile(data) ? RunArguments()
-                : try RunArguments.recorded(in: SafeTensorsFile(data: data, name: checkpoint).metadata, file: checkpoint)
-        } catch let error as SafeTensorsError {
-            throw RunError(description: "--checkpoint: \(error.description)")
-        } catch let error as CheckpointError {
-            throw RunError(description: "--checkpoint: \(error.description)")
-        } catch {
-            throw RunError(description: "--checkpoint \(checkpoint): cannot read it (\(error.localizedDescription))")
-        }
+        let trained = try recordedArguments(of: checkpoint, flag: "--checkpoint")
         func setting<V>(_ flag: V?, _ key: String, _ parse: (String) -> V?, _ name: String) throws -> V {
             if let flag { return flag }
             guard let value = trained[key].flatMap(parse) else {

@@ -38,22 +38,6 @@ struct InferenceRun {
                         activation: activation, trainedNeuron: trained["neuron_model"])
     }
 
-    /// The arguments `path` records (none for a .pth).
-    func recordedArguments(_ path: String, flag: String) throws -> RunArguments {
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-            // A .pth records no arguments: the flags (or inference.py's defaults) say what the model is.
-            return TorchCheckpoint.isTorchFile(data) ? RunArguments()
-                : try RunArguments.recorded(in: SafeTensorsFile(data: data, name: path).metadata, file: path)
-        } catch let error as SafeTensorsError {
-            throw RunError(description: "\(flag): \(error.description)")
-        } catch let error as CheckpointError {
-            throw RunError(description: "\(flag): \(error.description)")
-        } catch {
-            throw RunError(description: "\(flag) \(path): cannot read it (\(error.localizedDescription))")
-        }
-    }
-
     /// The log folder's name, as inference.py builds it.
     func folderName(_ s: Settings) -> String {
         var name = "inference_\(s.dataset)_\(s.model)_\(arguments.name)_T\(s.timeSteps)_tau\(s.tau)_bs\(arguments.b)"
@@ -95,7 +79,7 @@ struct InferenceRun {
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: a.threads ?? Parallel.availableCores)
         let source = a.evaluated ?? a.preTrain.map { (path: $0, flag: "-pre_train") }
-        let trained = try source.map { try recordedArguments($0.path, flag: $0.flag) } ?? RunArguments()
+        let trained = try source.map { try recordedArguments(of: $0.path, flag: $0.flag) } ?? RunArguments()
         let s = try settings(recorded: trained)
         let namespaceText = namespace(s)
         say(namespaceText)

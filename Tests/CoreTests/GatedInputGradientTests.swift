@@ -102,6 +102,39 @@ final class GatedInputGradientTests: XCTestCase {
         }
     }
 
+    /// The gated kernel groups open values (four interior pixels of a
+    /// channel at a time, the rest one by one): a value's bits must not
+    /// depend on which other values are open, i.e. on the group it fell in.
+    func testAnOpenValueDoesNotDependOnTheOtherOpenValues() {
+        for (c, o, size, k, s, p) in geometries {
+            let g = ConvGeometry(channels: c, height: size, width: size, kernel: k, stride: s, padding: p)
+            let images = 2, inImage = c * g.inPixels, columns = images * g.outPixels
+            let weight = randomTensor([o, c, k, k], seed: UInt64(c * 7 + o)).data
+            let gradOut = randomTensor([o, columns], seed: UInt64(size * 5 + k)).data
+            var weightT = [Float](repeating: 0, count: weight.count)
+            EventConv.offsetMajor(&weightT, weight, outChannels: o, channels: c, offsets: k * k)
+            func gated(_ flags: [UInt8]) -> [Float] {
+                var dx = [Float](repeating: 0, count: images * inImage)
+                dx.withUnsafeMutableBufferPointer { d in
+                    flags.withUnsafeBufferPointer { f in
+                        ConvInputGradient.gated(images: (0..<images).map { d.baseAddress! + $0 * inImage },
+                                                flags: (0..<images).map { f.baseAddress! + $0 * inImage },
+                                                gradOut: gradOut, ld: columns, weightT: weightT, outChannels: o, geometry: g)
+                    }
+                }
+                return dx
+            }
+            let everyValue = gated([UInt8](repeating: 1, count: images * inImage))
+            var stream = RandomStream(seed: UInt64(size * c), 5)
+            for density: Float in [0.1, 0.45] {
+                let flags = (0..<(images * inImage)).map { _ in UInt8(stream.uniform() < density ? 1 : 0) }
+                let some = gated(flags)
+                let differing = (0..<flags.count).filter { flags[$0] == 1 && some[$0].bitPattern != everyValue[$0].bitPattern }
+                XCTAssertEqual(differing.count, 0, "c\(c) o\(o) \(size)² k\(k) s\(s) p\(p), density \(density): first at \(differing.first ?? -1)")
+            }
+        }
+    }
+
     /// A conv fed by a CLIF layer's spikes: with the gate its input gradient
     /// equals the dense one at every open value and is zero elsewhere, and
     /// the neuron's input gradient is the same within fp32 rounding.

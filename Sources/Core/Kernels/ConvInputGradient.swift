@@ -44,8 +44,13 @@ public enum ConvInputGradient {
     }
 
     /// dx[B, C, H, W] = the input gradient at the values whose `flags` byte
-    /// is 1; the others are left as they are. One dot product over O per
-    /// open value and kernel offset, on dY transposed per image to [OP, O].
+    /// is 1; the others are left as they are. Channel by channel (its
+    /// weight rows stay in L1), the open values of the interior pixels
+    /// (read through every kernel offset) go four at a time, sharing each
+    /// weight row they read, on dY transposed per image to [OP, O]; each
+    /// value sums its products over O and the kernel offsets in SIMD lanes
+    /// and reduces them once (`OpenValueSums`), so a value does not depend
+    /// on which other values are open.
     /// - Parameters:
     ///   - images: the B images of dx, in dY's column order.
     ///   - flags: each image's open-window flags [C, H, W], in the same order.
@@ -55,32 +60,34 @@ public enum ConvInputGradient {
                              gradOut: UnsafePointer<Float>, ld: Int,
                              weightT: UnsafePointer<Float>, outChannels o: Int, geometry g: ConvGeometry) {
         precondition(flags.count == images.count, "ConvInputGradient.gated: \(flags.count) flag images for \(images.count) images")
-        let inPixels = g.inPixels, outPixels = g.outPixels
+        let inPixels = g.inPixels, outPixels = g.outPixels, c = g.channels, offsetCount = g.kernel * g.kernel
         let transposed = ScratchBuffer(count: outPixels * o)
-        // Per input row / column and kernel offset: the output row / column
-        // that reads it there, or −1.
-        let rowSource = sources(size: g.height, outputs: g.outHeight, g), columnSource = sources(size: g.width, outputs: g.outWidth, g)
+        let reads = PixelReads(g, outChannels: o)
+        var group = [Int](repeating: 0, count: 4)
         for (j, image) in images.enumerated() {
             Profiler.measure(part: .layout) {
                 EventConv.transpose(transposed.pointer, gradOut + j * outPixels, rows: o, columns: outPixels, ld: ld, adding: nil)
             }
             Profiler.measure(part: .events) {
-                for c in 0..<g.channels {
-                    let open = flags[j] + c * inPixels, dx = image + c * inPixels
+                for channel in 0..<c {
+                    let open = flags[j] + channel * inPixels, dx = image + channel * inPixels
+                    let weights = weightT + channel * o
+                    var grouped = 0
                     for pixel in 0..<inPixels where open[pixel] != 0 {
-                        let iy = pixel / g.width, ix = pixel - iy * g.width
-                        var sum: Float = 0
-                        for ky in 0..<g.kernel {
-                            let oy = rowSource[iy * g.kernel + ky]
-                            if oy < 0 { continue }
-                            for kx in 0..<g.kernel {
-                                let ox = columnSource[ix * g.kernel + kx]
-                                if ox < 0 { continue }
-                                sum += dot(weightT + ((ky * g.kernel + kx) * g.channels + c) * o,
-                                           transposed.pointer + (Int(oy) * g.outWidth + Int(ox)) * o, count: o)
-                            }
+                        let pixelReads = reads.reads(of: pixel)
+                        guard pixelReads.count == offsetCount else {
+                            dx[pixel] = OpenValueSums.one(weights, transposed.pointer, reads: pixelReads, count: o)
+                            continue
                         }
-                        dx[pixel] = sum
+                        group[grouped] = pixel
+                        grouped += 1
+                        guard grouped == 4 else { continue }
+                        let sums = OpenValueSums.four(weights, transposed.pointer, reads: reads, pixels: group, count: o)
+                        dx[group[0]] = sums.0; dx[group[1]] = sums.1; dx[group[2]] = sums.2; dx[group[3]] = sums.3
+                        grouped = 0
+                    }
+                    for pixel in group[0..<grouped] {
+                        dx[pixel] = OpenValueSums.one(weights, transposed.pointer, reads: reads.reads(of: pixel), count: o)
                     }
                 }
             }
@@ -99,29 +106,5 @@ public enum ConvInputGradient {
             }
         }
         return table
-    }
-
-    /// Σ a[i]·b[i] for i in 0..<count: eight lanes in two accumulators,
-    /// combined in a fixed order, then the remainder in index order.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
-        var i = 0
-        while i + 16 <= count {
-            s0 += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            s1 += UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-                * UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-            i += 16
-        }
-        if i + 8 <= count {
-            s0 += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = (s0 + s1).sum()
-        while i < count {
-            sum += a[i] * b[i]
-            i += 1
-        }
-        return sum
     }
 }

@@ -83,8 +83,7 @@ struct Bench: ParsableCommand {
         }
         let optimizer = options.makeOptimizer()
         let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let distributed = DistributedReducer(communicator)
-        let reducer: BatchReducer = communicator.size > 1 ? distributed : LocalReducer()
+        let reducer = communicator.makeReducer()
         let source = BatchSource(set: data.train, batchSize: b, normalization: data.normalization,
                                  augmentation: .none, shuffle: false, seed: 1)
         let order = source.order(epoch: 0)
@@ -101,8 +100,8 @@ struct Bench: ParsableCommand {
                 communicator.barrier()
                 Profiler.reset()
                 Profiler.enabled = true
-                distributed.resetTimer()
-                distributed.resetTraffic()
+                reducer.resetTimer()
+                reducer.resetTraffic()
                 cpuStart = processCPUSeconds()
             }
             let start = Date()
@@ -120,8 +119,8 @@ struct Bench: ParsableCommand {
         }
         Profiler.enabled = false
         let busy = RankBusy(samples: localSamples, cpuSeconds: processCPUSeconds() - cpuStart,
-                            computingSeconds: seconds - distributed.communicationSeconds,
-                            waitingSeconds: distributed.communicationSeconds).gathered(communicator)
+                            computingSeconds: seconds - reducer.communicationSeconds,
+                            waitingSeconds: reducer.communicationSeconds).gathered(communicator)
         guard communicator.rank == 0 else { return }
         let perSample = Profiler.forwardMultiplyAdds / Double(samples) * Double(communicator.size)
         let flopsPerSample = 2 * perSample * (inference ? 1 : 3)
@@ -130,9 +129,9 @@ struct Bench: ParsableCommand {
                      Double(samples) / seconds, seconds / Double(steps), flopsPerSample * Double(samples) / seconds / 1e9,
                      flopsPerSample / 1e9))
         print(String(format: "communication share: %.3f (%.3f s waiting in collectives on rank 0, %.3f s of it for gradient buckets after backward)",
-                     distributed.communicationSeconds / seconds, distributed.communicationSeconds,
-                     distributed.exposedGradientSeconds))
-        let traffic = distributed.traffic
+                     reducer.communicationSeconds / seconds, reducer.communicationSeconds,
+                     reducer.exposedGradientSeconds))
+        let traffic = reducer.traffic
         print(String(format: "reduction traffic: %.1f MB per step in %.0f collectives (rank 0)",
                      Double(traffic.bytesSent) / 1e6 / Double(steps), Double(traffic.collectives) / Double(steps)))
         print("time share by kind of work (rank 0):")

@@ -79,7 +79,7 @@ struct Energy: ParsableCommand {
                                                       height: data.height, width: data.width, activation: .spiking(base)))
         if let checkpoint { _ = try loadCheckpoint(checkpoint, into: network, optimizer: nil, communicator) }
         let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let reducer: BatchReducer = communicator.size > 1 ? DistributedReducer(communicator) : LocalReducer()
+        let reducer = communicator.makeReducer()
 
         func pass(_ config: NeuronConfig, label: String) -> Pass {
             for (_, layer) in network.neurons { layer.config = config }

@@ -150,7 +150,7 @@ struct InferenceRun {
                   _ communicator: Communicator) -> [Evaluation.Result] {
         let a = arguments
         let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let reducer: BatchReducer = communicator.size > 1 ? DistributedReducer(communicator) : LocalReducer()
+        let reducer = communicator.makeReducer()
         let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
         let leader = communicator.rank == 0
         if leader {

@@ -183,9 +183,8 @@ struct TrainingRun {
         }
         say("\(arguments.model) (\(network.parameters.count) parameters), \(arguments.neuronModel.spelling), T=\(options.timeSteps), dataset \(data.name): \(data.train.count) train / \(data.test.count) test images of \(data.channels)×\(data.height)×\(data.width), \(communicator.size) process\(communicator.size == 1 ? "" : "es")")
 
-        let reducer = DistributedReducer(communicator)
-        let trainer = Trainer(network: network, dataset: data, options: options, optimizer: optimizer,
-                              reducer: communicator.size > 1 ? reducer : LocalReducer(),
+        let reducer = communicator.makeReducer()
+        let trainer = Trainer(network: network, dataset: data, options: options, optimizer: optimizer, reducer: reducer,
                               shard: Shard(rank: communicator.rank, size: communicator.size), state: state)
         let fault = FaultInjection.fromEnvironment()
         trainer.onStep = { step in

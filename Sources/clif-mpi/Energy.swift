@@ -59,14 +59,12 @@ struct Energy: ParsableCommand {
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
         let trained = try checkpoint.map { try recordedArguments(of: $0, flag: "--checkpoint") } ?? RunArguments()
-        func setting(_ flag: String?, _ key: String, _ name: String) throws -> String {
-            if let value = flag ?? trained[key] { return value }
-            throw RunError(description: checkpoint.map { "--checkpoint \($0) does not record \(key); pass \(name)" }
-                           ?? "without --checkpoint, pass \(name)")
+        func recorded(_ value: String?, _ key: String, pass name: String) throws -> String {
+            try setting(value, recorded: key, in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: name)
         }
-        let modelName = try setting(model, "model", "-model")
-        let datasetName = try setting(dataset, "dataset", "-dataset")
-        let neuronName = try setting(neuron?.spelling, "neuron_model", "-neuron")
+        let modelName = try recorded(model, "model", pass: "-model")
+        let datasetName = try recorded(dataset, "dataset", pass: "-dataset")
+        let neuronName = try recorded(neuron?.spelling, "neuron_model", pass: "-neuron")
         let timeSteps = T ?? trained["T"].flatMap { Int($0) } ?? 6  // the original's default
         let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
         // The flag's value is a known name; relu, or an unknown recorded name, is refused here.

@@ -54,16 +54,9 @@ struct ExportNIR: ParsableCommand {
 
     func run() throws {
         let trained = try recordedArguments(of: checkpoint, flag: "--checkpoint")
-        func setting<V>(_ flag: V?, _ key: String, _ parse: (String) -> V?, _ name: String) throws -> V {
-            if let flag { return flag }
-            guard let value = trained[key].flatMap(parse) else {
-                throw RunError(description: "--checkpoint \(checkpoint) does not record \(key); pass \(name)")
-            }
-            return value
-        }
-        let modelName = try setting(model, "model", { $0 }, "-model")
-        let datasetName = try setting(dataset, "dataset", { $0 }, "-dataset")
-        let timeSteps = try setting(T, "T", { Int($0) }, "-T")
+        let modelName = try setting(model, recorded: "model", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-model")
+        let datasetName = try setting(dataset, recorded: "dataset", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-dataset")
+        let timeSteps = try setting(T, recorded: "T", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-T") { Int($0) }
         let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
         let reset = Float(vReset)  // nil: soft, refused by the export naming the first layer
         let activation = Activation(neuron.value, tau: tauValue, vReset: reset)

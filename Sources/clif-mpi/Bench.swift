@@ -45,7 +45,7 @@ struct Bench: ParsableCommand {
         }
         guard (0...1).contains(eventDensity) else { throw ValidationError("--event-density \(eventDensity) is not in 0...1") }
         guard (0...1).contains(gatedDensity) else { throw ValidationError("--gated-density \(gatedDensity) is not in 0...1") }
-        if let neuronKernels { guard neuronKernels > 0 else { throw ValidationError("--neuron-kernels must be positive, got \(neuronKernels)") } }
+        try FlagCheck.positive(neuronKernels, "--neuron-kernels")
     }
 
     func run() throws {

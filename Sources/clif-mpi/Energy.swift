@@ -38,8 +38,8 @@ struct Energy: ParsableCommand {
     }
 
     func validate() throws {
-        guard b > 0 else { throw ValidationError("-b must be positive, got \(b)") }
-        if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
+        try FlagCheck.positive(b, "-b")
+        try FlagCheck.positive(T, "-T")
         guard lifReset != nil else { throw ValidationError("--lif-v-reset \(lifVReset): expected none or a number") }
     }
 

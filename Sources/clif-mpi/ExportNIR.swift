@@ -42,8 +42,8 @@ struct ExportNIR: ParsableCommand {
 
     func validate() throws {
         guard dt > 0, dt.isFinite else { throw ValidationError("--dt must be a positive number, got \(dt)") }
-        guard samples > 0 else { throw ValidationError("--samples must be positive, got \(samples)") }
-        if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
+        try FlagCheck.positive(samples, "--samples")
+        try FlagCheck.positive(T, "-T")
         guard vReset.lowercased() == "none" || Float(vReset) != nil else {
             throw ValidationError("--v-reset \(vReset): expected a number (none, the soft reset, has no NIR field)")
         }

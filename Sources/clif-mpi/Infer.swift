@@ -80,15 +80,12 @@ struct Infer: ParsableCommand {
     }
 
     func validate() throws {
-        guard b > 0 else { throw ValidationError("-b must be positive, got \(b)") }
-        guard j >= 0 else { throw ValidationError("-j must not be negative, got \(j)") }
-        if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
-        if let tau { guard tau > 1 else { throw ValidationError("-tau must be above 1 (PLIF starts at w = −ln(tau − 1)), got \(tau)") } }
-        if let threads { guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") } }
-        guard (0..<1).contains(dropRate) else { throw ValidationError("-drop_rate must be in [0, 1), got \(dropRate)") }
-        guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
-        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
-        guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
+        try FlagCheck.positive(b, "-b")
+        try FlagCheck.notNegative(j, "-j")
+        try FlagCheck.positive(T, "-T")
+        try FlagCheck.tau(tau)
+        try FlagCheck.positive(threads, "--threads")
+        try FlagCheck.modelAndLoss(dropRate: dropRate, lossLambda: lossLambda, labelSmoothing: labelSmoothing, weightDecay: weightDecay)
         guard resets != nil else { throw ValidationError("--v-reset \(vReset): expected none or numbers, comma-separated") }
         if let model, !ModelFactory.names.contains(model) {
             throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")

@@ -69,21 +69,14 @@ struct Train: ParsableCommand {
     @OptionGroup var job: JobOptions
 
     func validate() throws {
-        func positive(_ value: Int, _ flag: String) throws {
-            guard value > 0 else { throw ValidationError("\(flag) must be positive, got \(value)") }
+        for (value, flag) in [(T, "-T"), (b, "-b"), (epochs, "-epochs"), (tMax, "-T_max"), (stepSize, "-step_size"),
+                              (maxSteps, "--max-steps"), (threads, "--threads"), (chunkSamples, "--chunk-samples"),
+                              (checkEvery, "--check-every")] {
+            try FlagCheck.positive(value, flag)
         }
-        try positive(T, "-T"); try positive(b, "-b"); try positive(epochs, "-epochs"); try positive(tMax, "-T_max")
-        try positive(stepSize, "-step_size")
-        if let maxSteps { try positive(maxSteps, "--max-steps") }
-        if let threads { try positive(threads, "--threads") }
-        if let chunkSamples { try positive(chunkSamples, "--chunk-samples") }
-        try positive(checkEvery, "--check-every")
-        guard tau > 1 else { throw ValidationError("-tau must be above 1 (PLIF starts at w = −ln(tau − 1)), got \(tau)") }
-        guard lr > 0 else { throw ValidationError("-lr must be positive, got \(lr)") }
-        guard (0..<1).contains(dropRate) else { throw ValidationError("-drop_rate must be in [0, 1), got \(dropRate)") }
-        guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
-        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
-        guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
+        try FlagCheck.tau(tau)
+        try FlagCheck.positive(lr, "-lr")
+        try FlagCheck.modelAndLoss(dropRate: dropRate, lossLambda: lossLambda, labelSmoothing: labelSmoothing, weightDecay: weightDecay)
         guard ModelFactory.names.contains(model) else {
             throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")
         }

@@ -16,10 +16,11 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(name: .customLong("model"), help: "Model name (see `train --help`).") var model = "spiking_resnet18"
-    @Option(name: [.customLong("neuron"), .customLong("neuron_model", withSingleDash: true)], help: "LIF, CLIF, PLIF or relu.") var neuron = "CLIF"
+    @Option(name: [.customLong("neuron"), .customLong("neuron_model", withSingleDash: true)], help: "Neuron, in any letter case.") var neuron = NeuronName(.clif)
     @Option(name: .customShort("T"), help: "Time steps.") var T = 6
     @Option(name: .customShort("b"), help: "Global batch size.") var b = 32
-    @Option(name: .customLong("input"), help: "Synthetic input shape CxHxW.") var input = "3x32x32"
+    @Option(name: .customLong("input"), help: ArgumentHelp("Synthetic input shape.", valueName: "CxHxW"))
+    var input = ImageShape(channels: 3, height: 32, width: 32)
     @Option(name: .customLong("classes"), help: "Classes of the synthetic data.") var classes = 10
     @Option(name: .customLong("dataset"), help: "Use the train split of a real dataset instead of synthetic data.") var dataset: String?
     @Option(name: .customLong("data_dir", withSingleDash: true), help: "Dataset folder.") var dataDir = "./data"
@@ -42,15 +43,9 @@ struct Bench: ParsableCommand {
         guard T > 0, b > 0, steps > 0, warmup >= 0, chunkSamples > 0 else {
             throw ValidationError("-T, -b, --steps and --chunk-samples must be positive")
         }
-        guard Activation(name: neuron) != nil else { throw ValidationError("--neuron \(neuron) is unknown") }
         guard (0...1).contains(eventDensity) else { throw ValidationError("--event-density \(eventDensity) is not in 0...1") }
         guard (0...1).contains(gatedDensity) else { throw ValidationError("--gated-density \(gatedDensity) is not in 0...1") }
-        guard shape != nil else { throw ValidationError("--input \(input) is not CxHxW (e.g. 3x32x32)") }
-    }
-
-    var shape: [Int]? {
-        let parts = input.split(separator: "x").compactMap { Int($0) }
-        return parts.count == 3 && parts.allSatisfy({ $0 > 0 }) ? parts : nil
+        try FlagCheck.positive(neuronKernels, "--neuron-kernels")
     }
 
     func run() throws {
@@ -66,14 +61,13 @@ struct Bench: ParsableCommand {
             timeNeuronKernels(width: width)
             return
         }
-        let activation = Activation(name: neuron)!
+        let activation = Activation(neuron.value)
         let timeSteps = activation == .relu ? 1 : T
         let data: LoadedDataset
         if let dataset {
             data = try DatasetCatalog.load(dataset, dataDirectory: URL(fileURLWithPath: dataDir), frames: timeSteps)
         } else {
-            let s = shape!
-            let synthetic = DatasetCatalog.SyntheticShape(channels: s[0], height: s[1], width: s[2], classes: classes,
+            let synthetic = DatasetCatalog.SyntheticShape(channels: input.channels, height: input.height, width: input.width, classes: classes,
                                                           train: b * (steps + warmup), test: b)
             data = try DatasetCatalog.load("synthetic", dataDirectory: URL(fileURLWithPath: "."), synthetic: synthetic)
         }
@@ -87,10 +81,9 @@ struct Bench: ParsableCommand {
                                                                          ranks: communicator.size, threads: Parallel.workers) {
             print(note)
         }
-        let optimizer = try options.makeOptimizer()
+        let optimizer = options.makeOptimizer()
         let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let distributed = DistributedReducer(communicator)
-        let reducer: BatchReducer = communicator.size > 1 ? distributed : LocalReducer()
+        let reducer = communicator.makeReducer()
         let source = BatchSource(set: data.train, batchSize: b, normalization: data.normalization,
                                  augmentation: .none, shuffle: false, seed: 1)
         let order = source.order(epoch: 0)
@@ -107,8 +100,8 @@ struct Bench: ParsableCommand {
                 communicator.barrier()
                 Profiler.reset()
                 Profiler.enabled = true
-                distributed.resetTimer()
-                distributed.resetTraffic()
+                reducer.resetTimer()
+                reducer.resetTraffic()
                 cpuStart = processCPUSeconds()
             }
             let start = Date()
@@ -126,19 +119,19 @@ struct Bench: ParsableCommand {
         }
         Profiler.enabled = false
         let busy = RankBusy(samples: localSamples, cpuSeconds: processCPUSeconds() - cpuStart,
-                            computingSeconds: seconds - distributed.communicationSeconds,
-                            waitingSeconds: distributed.communicationSeconds).gathered(communicator)
+                            computingSeconds: seconds - reducer.communicationSeconds,
+                            waitingSeconds: reducer.communicationSeconds).gathered(communicator)
         guard communicator.rank == 0 else { return }
         let perSample = Profiler.forwardMultiplyAdds / Double(samples) * Double(communicator.size)
         let flopsPerSample = 2 * perSample * (inference ? 1 : 3)
-        print("\(model) \(neuron) T=\(timeSteps) b=\(b) input \(data.channels)x\(data.height)x\(data.width), \(communicator.size) process(es) × \(Parallel.workers) worker(s), \(inference ? "inference" : "training"), \(amp ? "bf16 autocast (-amp)" : "fp32")")
+        print("\(model) \(neuron.spelling) T=\(timeSteps) b=\(b) input \(data.channels)x\(data.height)x\(data.width), \(communicator.size) process(es) × \(Parallel.workers) worker(s), \(inference ? "inference" : "training"), \(amp ? "bf16 autocast (-amp)" : "fp32")")
         print(String(format: "samples/s: %.2f   step: %.3f s   dense-equivalent GFLOP/s: %.1f (%.2f GFLOP per sample)",
                      Double(samples) / seconds, seconds / Double(steps), flopsPerSample * Double(samples) / seconds / 1e9,
                      flopsPerSample / 1e9))
         print(String(format: "communication share: %.3f (%.3f s waiting in collectives on rank 0, %.3f s of it for gradient buckets after backward)",
-                     distributed.communicationSeconds / seconds, distributed.communicationSeconds,
-                     distributed.exposedGradientSeconds))
-        let traffic = distributed.traffic
+                     reducer.communicationSeconds / seconds, reducer.communicationSeconds,
+                     reducer.exposedGradientSeconds))
+        let traffic = reducer.traffic
         print(String(format: "reduction traffic: %.1f MB per step in %.0f collectives (rank 0)",
                      Double(traffic.bytesSent) / 1e6 / Double(steps), Double(traffic.collectives) / Double(steps)))
         print("time share by kind of work (rank 0):")
@@ -188,7 +181,7 @@ extension Bench {
         let gradSpikes = (0..<count).map { _ in stream.normal() }
         var spikes = [Float](repeating: 0, count: count), charged = spikes, memory = spikes, gradInput = spikes
         for model in NeuronModel.allCases {
-            let config = NeuronConfig(model: model, surrogate: Surrogate(rawValue: "rectangle")!)
+            let config = NeuronConfig(model: model, surrogate: .rectangle)
             var forward = Double.infinity, backward = Double.infinity
             spikes.withUnsafeMutableBufferPointer { s in
                 charged.withUnsafeMutableBufferPointer { h in

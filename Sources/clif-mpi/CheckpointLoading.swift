@@ -43,3 +43,21 @@ func recordedArguments(of path: String, flag: String) throws -> RunArguments {
         throw RunError(description: "\(flag) \(path): cannot read it (\(error.localizedDescription))")
     }
 }
+
+/// A setting of a command that reads a checkpoint: the flag's `value`, else
+/// what the `recorded` arguments of the checkpoint at `path` (given by
+/// `flag`) hold under `key`, read by `parse`. With neither it fails naming
+/// `name`, the flag to pass.
+func setting<Value>(_ value: Value?, recorded key: String, in recorded: RunArguments,
+                    checkpoint path: String?, flag: String, pass name: String,
+                    parse: (String) -> Value?) throws -> Value {
+    if let value { return value }
+    if let value = recorded[key].flatMap(parse) { return value }
+    throw RunError(description: path.map { "\(flag) \($0) does not record \(key); pass \(name)" } ?? "without \(flag), pass \(name)")
+}
+
+/// `setting` of a text value.
+func setting(_ value: String?, recorded key: String, in recorded: RunArguments,
+             checkpoint path: String?, flag: String, pass name: String) throws -> String {
+    try setting(value, recorded: key, in: recorded, checkpoint: path, flag: flag, pass: name, parse: { $0 })
+}

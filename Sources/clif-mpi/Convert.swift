@@ -56,11 +56,11 @@ struct Convert: ParsableCommand {
         }
         hyperparameters["initial_lr"] = lr
         let kind: TorchCheckpoint.SchedulerState.Kind?
-        switch args["lr_scheduler"] {
-        case "CosALR": kind = args["T_max"].flatMap(Int.init).map { .cosine(tMax: $0) }
-        case "StepLR":
+        switch args["lr_scheduler"].flatMap(LearningRateSchedule.Kind.init(rawValue:)) {
+        case .cosine: kind = args["T_max"].flatMap(Int.init).map { .cosine(tMax: $0) }
+        case .step:
             kind = args["step_size"].flatMap(Int.init).flatMap { size in args["gamma"].flatMap(Double.init).map { .step(stepSize: size, gamma: $0) } }
-        default: kind = nil
+        case nil: kind = nil
         }
         guard let kind else { return (hyperparameters, nil) }
         let scheduler = TorchCheckpoint.SchedulerState(kind: kind, baseLearningRate: lr, lastEpoch: completed)

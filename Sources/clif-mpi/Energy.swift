@@ -27,7 +27,7 @@ struct Energy: ParsableCommand {
     @Option(name: original("b", "batch-size"), help: "Evaluation batch size.") var b: Int = 128
     @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
                    .customLong("neuron-model")],
-            help: "Neuron of the model: LIF, CLIF, PLIF (default: the one trained).") var neuron: String?
+            help: "Neuron of the model: LIF, CLIF or PLIF, in any letter case (default: the one trained).") var neuron: NeuronName?
     @Option(name: .customLong("lif-v-reset"), help: "Reset of the LIF counterpart: none (soft) or a hard-reset value.")
     var lifVReset: String = "none"
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
@@ -38,12 +38,9 @@ struct Energy: ParsableCommand {
     }
 
     func validate() throws {
-        guard b > 0 else { throw ValidationError("-b must be positive, got \(b)") }
-        if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
+        try FlagCheck.positive(b, "-b")
+        try FlagCheck.positive(T, "-T")
         guard lifReset != nil else { throw ValidationError("--lif-v-reset \(lifVReset): expected none or a number") }
-        if let neuron { guard Activation(name: neuron) != nil, neuron.lowercased() != "relu" else {
-            throw ValidationError("-neuron \(neuron) is unknown; expected LIF, CLIF or PLIF")
-        } }
     }
 
     func run() throws {
@@ -62,25 +59,25 @@ struct Energy: ParsableCommand {
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
         let trained = try checkpoint.map { try recordedArguments(of: $0, flag: "--checkpoint") } ?? RunArguments()
-        func setting(_ flag: String?, _ key: String, _ name: String) throws -> String {
-            if let value = flag ?? trained[key] { return value }
-            throw RunError(description: checkpoint.map { "--checkpoint \($0) does not record \(key); pass \(name)" }
-                           ?? "without --checkpoint, pass \(name)")
+        func recorded(_ value: String?, _ key: String, pass name: String) throws -> String {
+            try setting(value, recorded: key, in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: name)
         }
-        let modelName = try setting(model, "model", "-model")
-        let datasetName = try setting(dataset, "dataset", "-dataset")
-        let neuronName = try setting(neuron, "neuron_model", "-neuron")
+        let modelName = try recorded(model, "model", pass: "-model")
+        let datasetName = try recorded(dataset, "dataset", pass: "-dataset")
+        let neuronName = try recorded(neuron?.spelling, "neuron_model", pass: "-neuron")
         let timeSteps = T ?? trained["T"].flatMap { Int($0) } ?? 6  // the original's default
         let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
-        guard let activation = Activation(name: neuronName, tau: tauValue), case .spiking(let base) = activation else {
+        // The flag's value is a known name; relu, or an unknown recorded name, is refused here.
+        guard let neuronModel = ActivationKind(caseInsensitive: neuronName)?.neuronModel else {
             throw RunError(description: "-neuron \(neuronName): the energy estimate needs a spiking neuron (LIF, CLIF, PLIF)")
         }
+        let base = NeuronConfig(model: neuronModel, surrogate: .rectangle, tau: tauValue)
         let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"))
         let network = try ModelFactory.make(ModelSpec(name: modelName, inChannels: data.channels, classes: data.classes,
-                                                      height: data.height, width: data.width, activation: activation))
+                                                      height: data.height, width: data.width, activation: .spiking(base)))
         if let checkpoint { _ = try loadCheckpoint(checkpoint, into: network, optimizer: nil, communicator) }
         let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let reducer: BatchReducer = communicator.size > 1 ? DistributedReducer(communicator) : LocalReducer()
+        let reducer = communicator.makeReducer()
 
         func pass(_ config: NeuronConfig, label: String) -> Pass {
             for (_, layer) in network.neurons { layer.config = config }

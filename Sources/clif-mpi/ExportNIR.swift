@@ -30,8 +30,8 @@ struct ExportNIR: ParsableCommand {
     @Option(name: original("tau"), help: "Membrane time constant (default: the checkpoint's, else 2.0).") var tau: Float?
     @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
                    .customLong("neuron-model")],
-            help: "Neuron to export: LIF (default; a CLIF checkpoint's conversion) or PLIF (a PLIF checkpoint's learnt decays).")
-    var neuron = "LIF"
+            help: "Neuron to export: LIF (a CLIF checkpoint's conversion) or PLIF (a PLIF checkpoint's learnt decays), in any letter case.")
+    var neuron = NeuronName(.lif)
     @Option(name: .customLong("v-reset"), help: "Hard-reset value of every LIF layer; none (soft reset) is refused, NIR has no field for it.")
     var vReset = "0"
     @Option(name: .customLong("dt"), help: "Time step the NIR time constants are written for (snnTorch's importer assumes 1e-4).")
@@ -42,33 +42,24 @@ struct ExportNIR: ParsableCommand {
 
     func validate() throws {
         guard dt > 0, dt.isFinite else { throw ValidationError("--dt must be a positive number, got \(dt)") }
-        guard samples > 0 else { throw ValidationError("--samples must be positive, got \(samples)") }
-        if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
+        try FlagCheck.positive(samples, "--samples")
+        try FlagCheck.positive(T, "-T")
         guard vReset.lowercased() == "none" || Float(vReset) != nil else {
             throw ValidationError("--v-reset \(vReset): expected a number (none, the soft reset, has no NIR field)")
         }
-        guard let activation = Activation(name: neuron), case .spiking = activation else {
-            throw ValidationError("-neuron \(neuron) is unknown; expected LIF or PLIF")
+        guard neuron.value.neuronModel != nil else {
+            throw ValidationError("-neuron \(neuron.spelling): NIR's LIF needs a spiking neuron; expected LIF or PLIF")
         }
     }
 
     func run() throws {
         let trained = try recordedArguments(of: checkpoint, flag: "--checkpoint")
-        func setting<V>(_ flag: V?, _ key: String, _ parse: (String) -> V?, _ name: String) throws -> V {
-            if let flag { return flag }
-            guard let value = trained[key].flatMap(parse) else {
-                throw RunError(description: "--checkpoint \(checkpoint) does not record \(key); pass \(name)")
-            }
-            return value
-        }
-        let modelName = try setting(model, "model", { $0 }, "-model")
-        let datasetName = try setting(dataset, "dataset", { $0 }, "-dataset")
-        let timeSteps = try setting(T, "T", { Int($0) }, "-T")
+        let modelName = try setting(model, recorded: "model", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-model")
+        let datasetName = try setting(dataset, recorded: "dataset", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-dataset")
+        let timeSteps = try setting(T, recorded: "T", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-T") { Int($0) }
         let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
         let reset = Float(vReset)  // nil: soft, refused by the export naming the first layer
-        guard let activation = Activation(name: neuron, tau: tauValue, vReset: reset) else {
-            throw RunError(description: "-neuron \(neuron): expected LIF or PLIF")
-        }
+        let activation = Activation(neuron.value, tau: tauValue, vReset: reset)
         let split = FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number
         let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"),
                                            frames: timeSteps, split: split)

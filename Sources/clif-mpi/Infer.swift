@@ -38,7 +38,7 @@ struct Infer: ParsableCommand {
     @Option(name: original("data_dir"), help: "Folder holding the dataset files (default: the checkpoint's, else ./data).") var dataDir: String?
     @Option(name: original("dataset"), help: "\(DatasetCatalog.names.joined(separator: ", ")) (default: the checkpoint's, else cifar10).") var dataset: String?
     @Option(name: original("out_dir"), help: "Folder for the log folder (args.txt).") var outDir: String = "./logs_infer"
-    @Option(name: original("surrogate"), help: "Surrogate gradient: rectangle, sigmoid, triangle (no effect at inference).") var surrogate: String = "rectangle"
+    @Option(name: original("surrogate"), help: "Surrogate gradient (no effect at inference).") var surrogate = Surrogate.rectangle
     @Option(name: original("resume"), help: "The checkpoint to evaluate: a clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth.") var resume: String?
     @Option(name: .customLong("checkpoint"), help: "The same as -resume.") var checkpoint: String?
     @Option(name: original("pre_train"), help: "Weights to evaluate instead, loaded after -resume's (as inference.py does).") var preTrain: String?
@@ -53,8 +53,8 @@ struct Infer: ParsableCommand {
     @Flag(name: original("save_init"), help: "Save the evaluated weights as checkpoint_0.safetensors in the log folder.") var saveInit = false
     @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
                    .customLong("neuron-model")],
-            help: "Neuron to evaluate with: LIF, CLIF, PLIF or relu (T = 1) (default: the checkpoint's, else LIF). -neuron is accepted too.")
-    var neuron: String?
+            help: "Neuron to evaluate with, in any letter case; relu has T = 1 (default: the checkpoint's, else LIF). -neuron is accepted too.")
+    var neuron: NeuronName?
     @Option(name: original("multiple_step"), help: "Accepted for compatibility (unused, as in inference.py).") var multipleStep: String = "False"
     @Flag(name: original("cutupmix_auto"), help: "Names the log folder as inference.py does (no effect on the test set).") var cutupmixAuto = false
     @Option(name: original("label_smoothing"), help: "Label smoothing of the test loss's cross-entropy.") var labelSmoothing: Float = 0.0
@@ -80,22 +80,13 @@ struct Infer: ParsableCommand {
     }
 
     func validate() throws {
-        guard b > 0 else { throw ValidationError("-b must be positive, got \(b)") }
-        guard j >= 0 else { throw ValidationError("-j must not be negative, got \(j)") }
-        if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
-        if let tau { guard tau > 1 else { throw ValidationError("-tau must be above 1 (PLIF starts at w = −ln(tau − 1)), got \(tau)") } }
-        if let threads { guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") } }
-        guard (0..<1).contains(dropRate) else { throw ValidationError("-drop_rate must be in [0, 1), got \(dropRate)") }
-        guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
-        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
-        guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
+        try FlagCheck.positive(b, "-b")
+        try FlagCheck.notNegative(j, "-j")
+        try FlagCheck.positive(T, "-T")
+        try FlagCheck.tau(tau)
+        try FlagCheck.positive(threads, "--threads")
+        try FlagCheck.modelAndLoss(dropRate: dropRate, lossLambda: lossLambda, labelSmoothing: labelSmoothing, weightDecay: weightDecay)
         guard resets != nil else { throw ValidationError("--v-reset \(vReset): expected none or numbers, comma-separated") }
-        guard Surrogate(rawValue: surrogate) != nil else {
-            throw ValidationError("-surrogate \(surrogate) is unknown; expected rectangle, sigmoid or triangle")
-        }
-        if let neuron, Activation(name: neuron) == nil {
-            throw ValidationError("-neuron \(neuron) is unknown; expected LIF, CLIF, PLIF or relu")
-        }
         if let model, !ModelFactory.names.contains(model) {
             throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")
         }

@@ -20,12 +20,13 @@ struct InferenceRun {
 
     func settings(recorded trained: RunArguments) throws -> Settings {
         let a = arguments
-        let neuron = a.neuron ?? trained["neuron_model"] ?? "LIF"
-        let tau = a.tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
-        // The flags are validated in Infer.validate; a checkpoint's recorded neuron is checked here.
-        guard let activation = Activation(name: neuron, surrogate: Surrogate(rawValue: a.surrogate) ?? .rectangle, tau: tau) else {
-            throw RunError(description: "the checkpoint records neuron_model '\(neuron)', which clif-mpi does not know; pass -neuron LIF, CLIF, PLIF or relu")
+        // The flag is parsed already; a checkpoint's recorded neuron is checked here.
+        let recorded = trained["neuron_model"] ?? "LIF"
+        guard let neuron = a.neuron ?? NeuronName(argument: recorded) else {
+            throw RunError(description: "the checkpoint records neuron_model '\(recorded)', which clif-mpi does not know; pass -neuron LIF, CLIF, PLIF or relu")
         }
+        let tau = a.tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
+        let activation = Activation(neuron.value, surrogate: a.surrogate, tau: tau)
         if activation == .relu && a.resets != [nil] {
             throw RunError(description: "--v-reset \(a.vReset): -neuron relu has no membrane to reset; omit --v-reset")
         }
@@ -33,7 +34,7 @@ struct InferenceRun {
         return Settings(model: a.model ?? trained["model"] ?? "spiking_vgg11_bn",
                         dataset: a.dataset ?? trained["dataset"] ?? "cifar10",
                         dataDirectory: a.dataDir ?? trained["data_dir"] ?? "./data",
-                        timeSteps: timeSteps, tau: tau, neuron: neuron,
+                        timeSteps: timeSteps, tau: tau, neuron: neuron.spelling,
                         split: FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number,
                         activation: activation, trainedNeuron: trained["neuron_model"])
     }
@@ -61,7 +62,7 @@ struct InferenceRun {
             ("multiple_step", bool(!a.multipleStep.isEmpty && a.multipleStep != "False")),
             ("name", text(a.name)), ("neuron_model", text(s.neuron)), ("out_dir", text(a.outDir)),
             ("pre_train", text(a.preTrain)), ("resume", text(a.evaluated?.path)), ("save_init", bool(a.saveInit)),
-            ("seed", "\(a.seed)"), ("surrogate", text(a.surrogate)), ("tau", "\(s.tau)"), ("weight_decay", "\(a.weightDecay)"),
+            ("seed", "\(a.seed)"), ("surrogate", text(a.surrogate.rawValue)), ("tau", "\(s.tau)"), ("weight_decay", "\(a.weightDecay)"),
         ]
         return "Namespace(" + items.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
     }
@@ -149,7 +150,7 @@ struct InferenceRun {
                   _ communicator: Communicator) -> [Evaluation.Result] {
         let a = arguments
         let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let reducer: BatchReducer = communicator.size > 1 ? DistributedReducer(communicator) : LocalReducer()
+        let reducer = communicator.makeReducer()
         let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
         let leader = communicator.rank == 0
         if leader {

@@ -31,13 +31,13 @@ struct Train: ParsableCommand {
     @Option(name: original("data_dir"), help: "Folder holding the dataset files.") var dataDir: String = "./data"
     @Option(name: original("dataset"), help: "\(DatasetCatalog.names.joined(separator: ", ")).") var dataset: String = "cifar10"
     @Option(name: original("out_dir"), help: "Folder for run folders (logs, checkpoints).") var outDir: String = "./logs"
-    @Option(name: original("surrogate"), help: "Surrogate gradient: rectangle, sigmoid, triangle.") var surrogate: String = "rectangle"
+    @Option(name: original("surrogate"), help: "Surrogate gradient.") var surrogate = Surrogate.rectangle
     @Option(name: original("resume"), help: "Checkpoint to continue from (a run stopped mid-epoch continues at the next batch; with another -b, at the batch that holds the first untrained sample of the epoch; the chunk size is kept, see --chunk-samples). Other settings that differ from the checkpoint's run (-T, -lr, -opt, …) take this run's value, with a note; another -opt starts the optimiser's state afresh; another -dataset is refused (use -pre_train).") var resume: String?
     @Option(name: original("pre_train"), help: "Checkpoint to load weights from (no optimiser state).") var preTrain: String?
-    @Option(name: original("opt", "optimizer"), help: "SGD or AdamW.") var opt: String = "SGD"
+    @Option(name: original("opt", "optimizer"), help: "Optimiser, in any letter case.") var opt = OptimizerName(.sgd)
     @Option(name: original("lr", "learning-rate"), help: "Initial learning rate.") var lr: Float = 0.1
     @Option(name: original("momentum"), help: "SGD momentum.") var momentum: Float = 0.9
-    @Option(name: original("lr_scheduler"), help: "CosALR or StepLR.") var lrScheduler: String = "CosALR"
+    @Option(name: original("lr_scheduler"), help: "Learning-rate schedule.") var lrScheduler = LearningRateSchedule.Kind.cosine
     @Option(name: original("step_size"), help: "StepLR step size (epochs).") var stepSize: Int = 100
     @Option(name: original("gamma"), help: "StepLR decay factor.") var gamma: Float = 0.1
     @Option(name: original("T_max", "t-max"), help: "CosALR period (epochs).") var tMax: Int = 300
@@ -50,55 +50,33 @@ struct Train: ParsableCommand {
     @Flag(name: original("save_init"), help: "Save the initial weights as checkpoint_0.") var saveInit = false
     @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
                    .customLong("neuron-model")],
-            help: "LIF, CLIF, PLIF or relu (ANN baseline, T = 1). -neuron is accepted too.") var neuronModel: String = "LIF"
+            help: "Neuron, in any letter case; relu is the ANN baseline (T = 1). -neuron is accepted too.") var neuronModel = NeuronName(.lif)
     @Flag(name: original("cutupmix_auto"), help: "CIFAR: TrivialAugmentWide, RandomErasing and Mixup/CutMix per batch (last incomplete batch dropped); tiny_imagenet: AutoAugment (ImageNet policy).") var cutupmixAuto = false
     @Option(name: original("label_smoothing"), help: "Label smoothing of the cross-entropy.") var labelSmoothing: Float = 0.0
     @Option(name: original("name"), help: "Extra text in the run folder name.") var name: String = ""
     @Flag(name: original("amp"), help: ArgumentHelp(ampHelp)) var amp = false
 
-    @Option(name: original("split_by"), help: "Event datasets (dvsgesture, DVSCIFAR10): cut each sample's events into the -T frames by equal event number (default, as the original) or equal time.") var splitBy: String = "number"
+    @Option(name: original("split_by"), help: "Event datasets (dvsgesture, DVSCIFAR10): cut each sample's events into the -T frames by equal event number (as the original) or equal time.") var splitBy = FrameSplit.number
 
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimiser steps.") var maxSteps: Int?
     @Flag(name: .customLong("no-shuffle"), help: "Keep the training set in file order.") var noShuffle = false
     @Flag(name: .customLong("no-augment"), help: "Turn the train-time augmentation off.") var noAugment = false
     @Option(name: .customLong("threads"), help: "Worker threads per process (default: the cores its CPU affinity allows; with mpirun use --bind-to core for one per rank). Results do not depend on it.") var threads: Int?
     @Option(name: .customLong("chunk-samples"), help: "Samples per reduction chunk, the unit of work a rank or thread takes (default 1, so up to -b workers share a batch; a resumed run keeps its checkpoint's). Results are the same for any rank and thread count at a given chunk size; a larger one means fewer, larger BLAS calls and fewer partial sums.") var chunkSamples: Int?
-    @Option(name: .customLong("bn"), help: "BatchNorm statistics: sync (of the global batch: the same model as one process, default) or local (per process, like DDP without SyncBatchNorm: a different model whose results depend on the process count; running statistics are rank 0's).") var bn: String = "sync"
-    @Option(name: .customLong("on-nan"), help: "A NaN or infinity in the loss or gradients: stop (default; the last checkpoint is kept) or skip the step.") var onNan: String = "stop"
+    @Option(name: .customLong("bn"), help: "BatchNorm statistics: sync (of the global batch: the same model as one process) or local (per process, like DDP without SyncBatchNorm: a different model whose results depend on the process count; running statistics are rank 0's).") var bn = BatchNormStatistics.sync
+    @Option(name: .customLong("on-nan"), help: "A NaN or infinity in the loss or gradients: stop (the last checkpoint is kept) or skip the step.") var onNan = NonFiniteStep.stop
     @Option(name: .customLong("check-every"), help: "Compare a hash of the parameters across ranks every N steps.") var checkEvery: Int = 50
     @OptionGroup var job: JobOptions
 
     func validate() throws {
-        func positive(_ value: Int, _ flag: String) throws {
-            guard value > 0 else { throw ValidationError("\(flag) must be positive, got \(value)") }
+        for (value, flag) in [(T, "-T"), (b, "-b"), (epochs, "-epochs"), (tMax, "-T_max"), (stepSize, "-step_size"),
+                              (maxSteps, "--max-steps"), (threads, "--threads"), (chunkSamples, "--chunk-samples"),
+                              (checkEvery, "--check-every")] {
+            try FlagCheck.positive(value, flag)
         }
-        guard FrameSplit(rawValue: splitBy) != nil else {
-            throw ValidationError("-split_by must be number or time, got \(splitBy)")
-        }
-        try positive(T, "-T"); try positive(b, "-b"); try positive(epochs, "-epochs"); try positive(tMax, "-T_max")
-        try positive(stepSize, "-step_size")
-        if let maxSteps { try positive(maxSteps, "--max-steps") }
-        if let threads { try positive(threads, "--threads") }
-        if let chunkSamples { try positive(chunkSamples, "--chunk-samples") }
-        try positive(checkEvery, "--check-every")
-        guard ["stop", "skip"].contains(onNan) else { throw ValidationError("--on-nan \(onNan) is unknown; expected stop or skip") }
-        guard ["sync", "local"].contains(bn) else { throw ValidationError("--bn \(bn) is unknown; expected sync or local") }
-        guard tau > 1 else { throw ValidationError("-tau must be above 1 (PLIF starts at w = −ln(tau − 1)), got \(tau)") }
-        guard lr > 0 else { throw ValidationError("-lr must be positive, got \(lr)") }
-        guard (0..<1).contains(dropRate) else { throw ValidationError("-drop_rate must be in [0, 1), got \(dropRate)") }
-        guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
-        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
-        guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
-        guard Surrogate(rawValue: surrogate) != nil else {
-            throw ValidationError("-surrogate \(surrogate) is unknown; expected rectangle, sigmoid or triangle")
-        }
-        guard Activation(name: neuronModel) != nil else {
-            throw ValidationError("-neuron_model \(neuronModel) is unknown; expected LIF, CLIF, PLIF or relu")
-        }
-        guard ["CosALR", "StepLR"].contains(lrScheduler) else {
-            throw ValidationError("-lr_scheduler \(lrScheduler) is unknown; expected CosALR or StepLR")
-        }
-        guard ["sgd", "adamw"].contains(opt.lowercased()) else { throw ValidationError("-opt \(opt) is unknown; expected SGD or AdamW") }
+        try FlagCheck.tau(tau)
+        try FlagCheck.positive(lr, "-lr")
+        try FlagCheck.modelAndLoss(dropRate: dropRate, lossLambda: lossLambda, labelSmoothing: labelSmoothing, weightDecay: weightDecay)
         guard ModelFactory.names.contains(model) else {
             throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")
         }

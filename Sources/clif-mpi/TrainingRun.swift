@@ -15,14 +15,17 @@ struct TrainingRun {
     /// The original's run-folder name.
     var runFolderName: String {
         let a = arguments
-        var name = "BPTT_\(a.dataset)_\(a.model)_\(a.name)_T\(effectiveTimeSteps)_tau\(a.tau)_e\(a.epochs)_bs\(a.b)_\(a.opt)_lr\(a.lr)_wd\(a.weightDecay)_SG_\(a.surrogate)_drop\(a.dropRate)_losslamb\(a.lossLambda)_"
-        name += a.lrScheduler == "CosALR" ? "CosALR_\(a.tMax)" : "StepLR_\(a.stepSize)_\(a.gamma)"
+        var name = "BPTT_\(a.dataset)_\(a.model)_\(a.name)_T\(effectiveTimeSteps)_tau\(a.tau)_e\(a.epochs)_bs\(a.b)_\(a.opt.spelling)_lr\(a.lr)_wd\(a.weightDecay)_SG_\(a.surrogate.rawValue)_drop\(a.dropRate)_losslamb\(a.lossLambda)_"
+        switch a.lrScheduler {
+        case .cosine: name += "CosALR_\(a.tMax)"
+        case .step: name += "StepLR_\(a.stepSize)_\(a.gamma)"
+        }
         if a.amp { name += "_amp" }
         return name
     }
 
     var activation: Activation {
-        Activation(name: arguments.neuronModel, surrogate: Surrogate(rawValue: arguments.surrogate)!, tau: arguments.tau)!
+        Activation(arguments.neuronModel.value, surrogate: arguments.surrogate, tau: arguments.tau)
     }
 
     var effectiveTimeSteps: Int { activation == .relu ? 1 : arguments.T }
@@ -45,16 +48,16 @@ struct TrainingRun {
             .init("dataset", text(a.dataset)), .init("drop_rate", number(a.dropRate)), .init("epochs", number(a.epochs)),
             .init("gamma", number(a.gamma)), .init("j", number(a.j)), .init("label_smoothing", number(a.labelSmoothing)),
             .init("loss_lambda", number(a.lossLambda)), .init("loss_means", number(a.lossMeans)), .init("lr", number(a.lr)),
-            .init("lr_scheduler", text(a.lrScheduler)), .init("model", text(a.model)), .init("momentum", number(a.momentum)),
-            .init("mse_n_reg", .flag(a.mseNReg)), .init("name", text(a.name)), .init("neuron_model", text(a.neuronModel)),
-            .init("opt", text(a.opt)), .init("out_dir", text(a.outDir)), .init("pre_train", text(a.preTrain)),
+            .init("lr_scheduler", text(a.lrScheduler.rawValue)), .init("model", text(a.model)), .init("momentum", number(a.momentum)),
+            .init("mse_n_reg", .flag(a.mseNReg)), .init("name", text(a.name)), .init("neuron_model", text(a.neuronModel.spelling)),
+            .init("opt", text(a.opt.spelling)), .init("out_dir", text(a.outDir)), .init("pre_train", text(a.preTrain)),
             .init("resume", includingResume ? text(a.resume) : .none), .init("save_init", .flag(a.saveInit)),
-            .init("seed", number(a.seed)), .init("step_size", number(a.stepSize)), .init("surrogate", text(a.surrogate)),
+            .init("seed", number(a.seed)), .init("step_size", number(a.stepSize)), .init("surrogate", text(a.surrogate.rawValue)),
             .init("tau", number(a.tau)), .init("weight_decay", number(a.weightDecay)),
         ]
         // clif-mpi's own options that change the model are recorded too.
-        if a.bn == "local" { entries.append(.init("bn", .text("local"))) }
-        if a.splitBy != "number" { entries.append(.init("split_by", .text(a.splitBy))) }
+        if a.bn != .sync { entries.append(.init("bn", .text(a.bn.rawValue))) }
+        if a.splitBy != .number { entries.append(.init("split_by", .text(a.splitBy.rawValue))) }
         return RunArguments(entries)
     }
 
@@ -67,15 +70,15 @@ struct TrainingRun {
         o.learningRate = a.lr
         o.momentum = a.momentum
         o.weightDecay = a.weightDecay
-        o.optimizer = a.opt
-        o.schedule = a.lrScheduler == "CosALR" ? .cosine(tMax: a.tMax) : .step(stepSize: a.stepSize, gamma: a.gamma)
+        o.optimizer = a.opt.value
+        o.schedule = LearningRateSchedule(a.lrScheduler, tMax: a.tMax, stepSize: a.stepSize, gamma: a.gamma)
         o.loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
         o.seed = a.seed
         o.maxSteps = a.maxSteps
         o.shuffle = !a.noShuffle
         o.augment = !a.noAugment
-        o.localBatchNorm = a.bn == "local"
-        o.skipNonFiniteSteps = a.onNan == "skip"
+        o.batchNorm = a.bn
+        o.onNonFinite = a.onNan
         o.precision = a.amp ? .bf16Autocast : .fp32
         if a.cutupmixAuto, let recipe = CutupmixAuto.recipe(for: a.dataset) {
             o.mixing = recipe.mixing
@@ -100,7 +103,7 @@ struct TrainingRun {
         if communicator.rank != 0 { communicator.barrier() }
         do {
             data = try DatasetCatalog.load(arguments.dataset, dataDirectory: URL(fileURLWithPath: arguments.dataDir),
-                                           frames: effectiveTimeSteps, split: FrameSplit(rawValue: arguments.splitBy) ?? .number,
+                                           frames: effectiveTimeSteps, split: arguments.splitBy,
                                            note: { say("-dataset \(arguments.dataset): \($0)"); fflush(stdout) })
         } catch let error as DataError {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
@@ -118,7 +121,7 @@ struct TrainingRun {
             throw RunError(description: error.description)
         }
         var options = self.options
-        let optimizer = try options.makeOptimizer()
+        let optimizer = options.makeOptimizer()
         if leader {
             try output.checkSpace(checkpointBytes: Checkpoint.estimatedBytes(
                 network: network, optimizerBuffers: optimizer is AdamW ? 2 : 1))
@@ -169,7 +172,7 @@ struct TrainingRun {
         }
         if leader {
             if arguments.saveInit {
-                try Checkpoint.save(network: network, optimizer: nil, optimizerName: arguments.opt, state: state,
+                try Checkpoint.save(network: network, optimizer: nil, optimizerName: arguments.opt.spelling, state: state,
                                     to: folder.appendingPathComponent("checkpoint_0.safetensors"))
             }
             do {
@@ -178,11 +181,10 @@ struct TrainingRun {
                 throw RunError(description: "-out_dir \(arguments.outDir): cannot write args.txt in \(folder.path): \(error.localizedDescription)")
             }
         }
-        say("\(arguments.model) (\(network.parameters.count) parameters), \(arguments.neuronModel), T=\(options.timeSteps), dataset \(data.name): \(data.train.count) train / \(data.test.count) test images of \(data.channels)×\(data.height)×\(data.width), \(communicator.size) process\(communicator.size == 1 ? "" : "es")")
+        say("\(arguments.model) (\(network.parameters.count) parameters), \(arguments.neuronModel.spelling), T=\(options.timeSteps), dataset \(data.name): \(data.train.count) train / \(data.test.count) test images of \(data.channels)×\(data.height)×\(data.width), \(communicator.size) process\(communicator.size == 1 ? "" : "es")")
 
-        let reducer = DistributedReducer(communicator)
-        let trainer = Trainer(network: network, dataset: data, options: options, optimizer: optimizer,
-                              reducer: communicator.size > 1 ? reducer : LocalReducer(),
+        let reducer = communicator.makeReducer()
+        let trainer = Trainer(network: network, dataset: data, options: options, optimizer: optimizer, reducer: reducer,
                               shard: Shard(rank: communicator.rank, size: communicator.size), state: state)
         let fault = FaultInjection.fromEnvironment()
         trainer.onStep = { step in
@@ -210,7 +212,7 @@ struct TrainingRun {
             do { try logs.record(report) } catch {
                 throw RunError(description: "cannot record epoch \(report.epoch)'s figures in \(folder.path) (metrics.jsonl, TensorBoard events): \(error.localizedDescription); the checkpoints of the previous epoch are kept")
             }
-            let data = Checkpoint.encode(network: network, optimizer: optimizer, optimizerName: arguments.opt, state: state)
+            let data = Checkpoint.encode(network: network, optimizer: optimizer, optimizerName: arguments.opt.spelling, state: state)
             if report.testAcc >= report.maxTestAcc {
                 try Checkpoint.writeAtomically(data, to: folder.appendingPathComponent("checkpoint_max.safetensors"))
             }
@@ -225,7 +227,7 @@ struct TrainingRun {
         trainer.onInterrupted = { state in
             progress.finish()
             guard leader else { return }
-            try Checkpoint.save(network: network, optimizer: optimizer, optimizerName: arguments.opt, state: state,
+            try Checkpoint.save(network: network, optimizer: optimizer, optimizerName: arguments.opt.spelling, state: state,
                                 to: folder.appendingPathComponent("checkpoint_latest.safetensors"))
             let cause = trainer.stoppedOnRequest ? "a stop signal" : "--max-steps"
             print("stopped by \(cause) after step \(state.globalStep), in epoch \(state.epoch) at batch \(state.batchInEpoch); checkpoint_latest resumes there")

@@ -13,10 +13,10 @@ final class AbbreviationTests: XCTestCase {
         XCTAssertTrue(lambda.output.contains("-loss_lambda must be in [0, 1], got -0.5"), lambda.output)
         // -lr is a name of its own; a longer word still abbreviates -lr_scheduler.
         let scheduler = try run(["train", "-lr_s", "Foo"])
-        XCTAssertTrue(scheduler.output.contains("-lr_scheduler Foo is unknown"), scheduler.output)
+        XCTAssertTrue(scheduler.output.contains("'Foo' is invalid for '-lr_scheduler <lr_scheduler>'"), scheduler.output)
         // -neuron_model and -neuron are one option: their common prefix is not ambiguous.
         let neuron = try run(["infer", "-neur", "Izhikevich"])
-        XCTAssertTrue(neuron.output.contains("-neuron Izhikevich is unknown"), neuron.output)
+        XCTAssertTrue(neuron.output.contains("'Izhikevich' is invalid for '-neuron_model <neuron_model>'"), neuron.output)
     }
 
     func testAmbiguousPrefixIsRefused() throws {

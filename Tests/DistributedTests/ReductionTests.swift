@@ -1,3 +1,5 @@
+import Core
+import Distributed
 import Foundation
 import XCTest
 
@@ -15,6 +17,14 @@ final class ReductionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, "\(ranks.map { "\($0) ranks" } ?? "one plain process") \(extra):\n\(r.output)")
         XCTAssertTrue(r.output.contains("identical bits to LocalReducer"), r.output)
         print(r.output.split(separator: "\n").filter { $0.contains("reduction check") }.joined(separator: "\n"))
+    }
+
+    /// One process reduces locally, with no collectives to time or count.
+    func testSingleProcessMakesLocalReducer() {
+        let reducer = SingleProcess().makeReducer()
+        XCTAssertTrue(reducer is LocalReducer, "\(type(of: reducer))")
+        XCTAssertEqual(reducer.communicationSeconds, 0)
+        XCTAssertEqual(reducer.traffic, ReductionTraffic())
     }
 
     /// 5 chunks over 1–4 ranks (uneven shares), buckets of 64 elements (many

@@ -49,10 +49,10 @@ final class TrainCommandTests: XCTestCase {
         let cases: [([String], String)] = [
             (["-dataset", "imagenet"], "-dataset imagenet"),
             (["-model", "resnet9000"], "-model resnet9000"),
-            (["-neuron", "HH"], "-neuron_model HH"),
+            (["-neuron", "HH"], "'HH' is invalid for '-neuron <neuron_model>'"),
             (["-b", "0"], "-b must be positive"),
             (["-drop_rate", "1.5"], "-drop_rate"),
-            (["-surrogate", "step"], "-surrogate step"),
+            (["-surrogate", "step"], "'step' is invalid for '-surrogate <surrogate>'"),
             (["-dataset", "cifar10", "-data_dir", "/nonexistent"], "cifar"),
             (["-dataset", "digits", "-model", "spiking_resnet18"], "32×32"),
             (["-dataset", "digits", "-model", "spiking_cnn_small", "-resume", "/nonexistent/checkpoint"], "/nonexistent/checkpoint"),

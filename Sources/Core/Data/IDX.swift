@@ -26,13 +26,13 @@ public enum IDX {
     static func parse(_ bytes: [UInt8], name: String) throws -> (shape: [Int], bytes: [UInt8]) {
         let types: [UInt8: String] = [0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "int16", 0x0C: "int32",
                                       0x0D: "float32", 0x0E: "float64"]
-        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, types[bytes[2]] != nil, bytes[3] > 0 else {
+        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, let type = types[bytes[2]], bytes[3] > 0 else {
             let found = bytes.prefix(4).map { String(format: "%02X", $0) }.joined(separator: " ")
             throw DataError("\(name): wrong magic number: expected 00 00 08 0n (an IDX file), found \(found); "
                             + "the file is not an MNIST/Fashion-MNIST IDX file or is damaged — download it again")
         }
         guard bytes[2] == 0x08 else {
-            throw DataError("\(name): holds IDX type 0x\(String(format: "%02X", bytes[2])) (\(types[bytes[2]]!)); "
+            throw DataError("\(name): holds IDX type 0x\(String(format: "%02X", bytes[2])) (\(type)); "
                             + "only 0x08 (unsigned byte), the type of MNIST and Fashion-MNIST, is supported")
         }
         let dims = Int(bytes[3]), header = 4 + 4 * dims

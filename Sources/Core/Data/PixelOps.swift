@@ -271,8 +271,8 @@ public enum PixelOps {
             let h = histogram(image, channel: ch)
             let used = h.filter { $0 > 0 }
             let identity = (0..<256).map { UInt8($0) }
-            guard used.count > 1 else { return identity }
-            let step = (used.reduce(0, +) - used.last!) / 255
+            guard used.count > 1, let last = used.last else { return identity }
+            let step = (used.reduce(0, +) - last) / 255
             guard step > 0 else { return identity }
             var n = step / 2
             return (0..<256).map { i in

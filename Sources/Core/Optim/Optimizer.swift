@@ -12,6 +12,12 @@ public protocol Optimizer: AnyObject {
 
 /// PyTorch SGD: `g += wd·p`; `buf = g` on the first step, then
 /// `buf = momentum·buf + g`; `p −= lr·buf` (no dampening, no Nesterov).
+/// The optimiser a run trains with (flag `-opt`).
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case sgd = "SGD"
+    case adamW = "AdamW"
+}
+
 public final class SGD: Optimizer {
     public var learningRate: Float
     public let momentum: Float, weightDecay: Float
@@ -92,6 +98,20 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case cosine(tMax: Int)
     /// `StepLR`: `lr0·gamma^⌊e / step_size⌋`.
     case step(stepSize: Int, gamma: Float)
+
+    /// A schedule's name (flag `-lr_scheduler`).
+    public enum Kind: String, CaseIterable, Sendable {
+        case cosine = "CosALR"
+        case step = "StepLR"
+    }
+
+    /// The schedule `kind` names, with the flags' constants.
+    public init(_ kind: Kind, tMax: Int, stepSize: Int, gamma: Float) {
+        switch kind {
+        case .cosine: self = .cosine(tMax: tMax)
+        case .step: self = .step(stepSize: stepSize, gamma: gamma)
+        }
+    }
 
     /// The learning rate used during epoch `epoch` (0-based).
     public func rate(base: Float, epoch: Int) -> Float {

@@ -1,50 +1,5 @@
 import Foundation
 
-/// Hyper-parameters of a run (the original's flags; docs/training.md).
-public struct TrainingOptions: Sendable {
-    public var timeSteps = 6
-    public var batchSize = 128
-    public var epochs = 300
-    public var learningRate: Float = 0.1
-    public var momentum: Float = 0.9
-    public var weightDecay: Float = 5e-4
-    /// "SGD" or "AdamW".
-    public var optimizer = "SGD"
-    public var schedule = LearningRateSchedule.cosine(tMax: 300)
-    public var loss = LossConfig()
-    public var seed: UInt64 = 2022
-    /// Stop after this many optimiser steps in total (nil: run every epoch).
-    public var maxSteps: Int?
-    public var shuffle = true
-    public var augment = true
-    /// `--bn local`: per-process BatchNorm statistics, running statistics
-    /// taken from the first process after every step (PyTorch DDP's default).
-    public var localBatchNorm = false
-    /// What a NaN or infinity in the loss or the gradients does: stop the
-    /// run (default) or skip that step (`--on-nan skip`).
-    public var skipNonFiniteSteps = false
-    /// Mixup / CutMix per training batch (`-cutupmix_auto` on CIFAR); applied only with `augment`.
-    public var mixing: BatchMixing?
-    /// Leave out each epoch's incomplete last training batch.
-    public var dropLastBatch = false
-    /// `-amp`: bf16 operands and results at convolutions and linear layers
-    /// (training and evaluation); fp32 master weights.
-    public var precision = Precision.fp32
-    /// Samples per reduction chunk, the unit of work (see `BatchLayout`):
-    /// fixed for a run, never a function of the process or thread count.
-    public var chunkSamples = BatchLayout.defaultChunkSamples
-
-    public init() {}
-
-    public func makeOptimizer() throws -> Optimizer {
-        switch optimizer.lowercased() {
-        case "sgd": return SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
-        case "adamw": return AdamW(learningRate: learningRate, weightDecay: weightDecay)
-        default: throw ModelError(description: "unknown -opt \(optimizer); expected SGD or AdamW")
-        }
-    }
-}
-
 /// Which part of every global batch this process computes.
 public struct Shard: Sendable, Equatable {
     public let rank: Int, size: Int
@@ -107,7 +62,7 @@ public final class Trainer {
     public var onStep: ((Int) throws -> Void)?
     /// Called after each epoch with its report, before the next one starts.
     public var onEpoch: ((EpochReport, TrainingState) throws -> Void)?
-    /// Called when a step with non-finite values is skipped (`skipNonFiniteSteps`).
+    /// Called when a step with non-finite values is skipped (`onNonFinite` `.skip`).
     public var onSkippedStep: ((String) -> Void)?
     /// Called when `--max-steps` stops a run in the middle of an epoch, with
     /// the state to resume from.
@@ -197,9 +152,9 @@ public final class Trainer {
             let batch = prefetcher.take(i)
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
                                       timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
-                                      staticInput: !batch.perStep, localBatchNorm: options.localBatchNorm,
+                                      staticInput: !batch.perStep, localBatchNorm: options.batchNorm == .local,
                                       precision: options.precision)
-            let buffersBefore = options.skipNonFiniteSteps ? network.buffers.values : []
+            let buffersBefore = options.onNonFinite == .skip ? network.buffers.values : []
             let result = TrainingStep.gradients(network, input: batch.networkInput(timeSteps: options.timeSteps),
                                                 targets: batch.targets, loss: options.loss, context: context)
             // Totals are global (a NaN anywhere reaches every rank through the
@@ -207,13 +162,13 @@ public final class Trainer {
             let problem = NonFinite.find(loss: result.loss, in: network)
             if let problem {
                 let message = "step \(state.globalStep + 1) (epoch \(epoch), batch \(i + 1)): \(problem)"
-                guard options.skipNonFiniteSteps else { throw TrainingError(description: "non-finite values at " + message) }
+                guard options.onNonFinite == .skip else { throw TrainingError(description: "non-finite values at " + message) }
                 network.buffers.values = buffersBefore
                 onSkippedStep?(message)
             } else {
                 optimizer.step(parameters: &network.parameters.values, gradients: network.parameters.gradients)
             }
-            if options.localBatchNorm { reducer.shareFromFirstRank(&network.buffers.values) }
+            if options.batchNorm == .local { reducer.shareFromFirstRank(&network.buffers.values) }
             state.globalStep += 1
             try onStep?(state.globalStep)
             // A skipped step does not count in the epoch's training figures.

@@ -62,7 +62,7 @@ extension EventConv {
         }
         let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, tileEvents))
         let values = UnsafeMutablePointer<Float>.allocate(capacity: uniform ? 1 : max(1, tileEvents))
-        // gradWeightT is summed into as [O/8][C][9][8], so that a slab's rows
+        // gradWeightT is summed into as [C][O/8][9][8], so that a slab's rows
         // are contiguous (in [9, C, O] they lie C·O values apart).
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: 9 * c * o)
         reorderRows(sums, gradWeightT, channels: c, outChannels: o, toSlabs: true)
@@ -111,7 +111,7 @@ extension EventConv {
                         for ch in 0..<c {
                             let members = start[ch]..<start[ch + 1]
                             guard !members.isEmpty else { continue }
-                            let rows = UnsafeMutableRawPointer(sums + (block * c + ch) * 72)
+                            let rows = UnsafeMutableRawPointer(sums + (ch * (o / 8) + block) * 72)
                             @inline(__always) func row(_ k: Int) -> UnsafeMutableRawPointer { rows + k * 32 }
                             var a0 = row(0).loadUnaligned(as: SIMD8<Float>.self), a1 = row(1).loadUnaligned(as: SIMD8<Float>.self)
                             var a2 = row(2).loadUnaligned(as: SIMD8<Float>.self), a3 = row(3).loadUnaligned(as: SIMD8<Float>.self)
@@ -146,13 +146,16 @@ extension EventConv {
         reorderRows(gradWeightT, sums, channels: c, outChannels: o, toSlabs: false)
     }
 
-    /// [O/8][C][9][8] ← [9, C, O] (`toSlabs`), or back.
+    /// [C][O/8][9][8] ← [9, C, O] (`toSlabs`), or back. Channel by channel,
+    /// the slab side runs in order and the nine rows of the other side each
+    /// in order too (a scattered walk over whole layers cost as much as the
+    /// products: every 32-byte piece on another page).
     private static func reorderRows(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>,
                                     channels c: Int, outChannels o: Int, toSlabs: Bool) {
-        for block in 0..<(o / 8) {
-            for ch in 0..<c {
+        for ch in 0..<c {
+            for block in 0..<(o / 8) {
                 for k in 0..<9 {
-                    let slab = ((block * c + ch) * 9 + k) * 8, row = (k * c + ch) * o + block * 8
+                    let slab = ((ch * (o / 8) + block) * 9 + k) * 8, row = (k * c + ch) * o + block * 8
                     if toSlabs {
                         (target + slab).update(from: source + row, count: 8)
                     } else {

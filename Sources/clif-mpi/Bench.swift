@@ -157,6 +157,8 @@ struct Bench: ParsableCommand {
             print(String(format: "GEMM phases (rank 0): %.1f GFLOP/s per worker thread = %.0f %% of the sgemm peak measured here (%.1f GFLOP/s per thread, %.1f for %d threads)",
                          rate, 100 * rate / peak, peak, sgemmPeak, Parallel.workers))
         }
+        print("OpenBLAS kernels: \(Gemm.coreName) (OPENBLAS_CORETYPE \(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"))")
+        if let advice = Gemm.coreAdvice(core: Gemm.coreName, cpuFlags: Gemm.cpuFlags()) { print("note: " + advice) }
         RankBusy.report(busy, steps: steps)
         // One header line: bench/compare.sh averages the second column of the rows below it.
         print("firing rates and open surrogate windows (last step, rank 0; columns: layer, firing rate, open elements, open pixels):")

@@ -20,4 +20,23 @@ final class GemmTests: XCTestCase {
             }
         }
     }
+
+    /// The hint names the kernels the CPU's flags allow, only when OpenBLAS
+    /// fell back to generic ones.
+    func testCoreAdviceNamesTheKernelsTheCPUAllows() {
+        let cpuinfo = """
+            processor\t: 0
+            flags\t\t: fpu sse2 avx avx2 fma avx512f avx512dq avx512bw avx512vl
+            processor\t: 1
+            """
+        let avx512 = Gemm.cpuFlags(cpuinfo: cpuinfo)
+        XCTAssertTrue(avx512.isSuperset(of: ["avx2", "fma", "avx512vl"]))
+        XCTAssertEqual(Gemm.cpuFlags(cpuinfo: "processor : 0\n"), [])
+        XCTAssertEqual(Gemm.cpuFlags(cpuinfo: nil), [])
+        XCTAssertTrue(Gemm.coreAdvice(core: "Prescott", cpuFlags: avx512)?.contains("OPENBLAS_CORETYPE=SkylakeX") == true)
+        XCTAssertTrue(Gemm.coreAdvice(core: "Prescott", cpuFlags: ["sse2", "avx2", "fma"])?.contains("OPENBLAS_CORETYPE=Haswell") == true)
+        XCTAssertNil(Gemm.coreAdvice(core: "Prescott", cpuFlags: ["sse2", "sse3"]), "no wider kernels to suggest")
+        XCTAssertNil(Gemm.coreAdvice(core: "Cooperlake", cpuFlags: avx512), "OpenBLAS already runs AVX-512 kernels")
+        XCTAssertNil(Gemm.coreAdvice(core: "Haswell", cpuFlags: avx512))
+    }
 }

@@ -73,6 +73,37 @@ public enum Gemm {
         return String(cString: name)
     }
 
+    /// OpenBLAS's generic x86-64 kernels (SSE2/SSE3), which a DYNAMIC_ARCH
+    /// build falls back to when it does not recognise the CPU.
+    static let genericCores: Set<String> = ["prescott", "core2", "katmai", "coppermine", "northwood", "banias", "atom"]
+
+    /// A hint when OpenBLAS runs generic kernels although the CPU has wider
+    /// vector units (`cpuFlags` as in /proc/cpuinfo): the `OPENBLAS_CORETYPE`
+    /// that selects them, else nil. Measured on a Xeon with AVX-512 whose
+    /// OpenBLAS 0.3.21 chose Prescott: 19–25 GFLOP/s per thread, against
+    /// 100–125 with SkylakeX or Cooperlake kernels.
+    public static func coreAdvice(core: String, cpuFlags: Set<String>) -> String? {
+        guard genericCores.contains(core.lowercased()) else { return nil }
+        let better: String
+        if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
+            better = "SkylakeX"
+        } else if cpuFlags.isSuperset(of: ["avx2", "fma"]) {
+            better = "Haswell"
+        } else {
+            return nil
+        }
+        return "OpenBLAS runs its generic \(core) kernels on this CPU, which has the vector units of its \(better) kernels: " +
+            "OPENBLAS_CORETYPE=\(better) in the environment makes the GEMM phases several times faster " +
+            "(every rank of a job must run the same kernels for the same bits)"
+    }
+
+    /// The CPU feature flags of the first processor in /proc/cpuinfo (empty where there is none).
+    public static func cpuFlags(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> Set<String> {
+        guard let line = cpuinfo?.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+
     /// Threads OpenBLAS may use for one call.
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(count))

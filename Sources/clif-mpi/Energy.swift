@@ -84,9 +84,9 @@ struct Energy: ParsableCommand {
 
         func pass(_ config: NeuronConfig, label: String) -> Pass {
             for (_, layer) in network.neurons { layer.config = config }
-            let meter = ActivityMeter()
+            let meter = ActivityMeter(network)
             let result = Evaluation.run(network, on: data.test, normalization: data.normalization, batchSize: b,
-                                        timeSteps: timeSteps, shard: shard, reducer: reducer, meter: meter)
+                                        timeSteps: timeSteps, shard: shard, reducer: reducer, observer: meter)
             var totals = meter.fixedSums(network)
             totals.withUnsafeMutableBufferPointer { communicator.allreduceSum($0.baseAddress!, count: $0.count) }
             return Pass(neuron: label, top1: result.top1,

@@ -100,7 +100,6 @@ public final class SpikingNeuron: Layer {
         }
         firingRate = spikes.count == 0 ? 0 : Double(spikes.withPointer { RowSums.sum($0, count: spikes.count) }) / Double(spikes.count)
         if context.training { savedInput = input }
-        context.meter?.recordNeuron(self, spikes: spikes)
         return spikes
     }
 

@@ -30,6 +30,8 @@ struct Energy: ParsableCommand {
             help: "Neuron of the model: LIF, CLIF, PLIF (default: the one trained).") var neuron: String?
     @Option(name: .customLong("lif-v-reset"), help: "Reset of the LIF counterpart: none (soft) or a hard-reset value.")
     var lifVReset: String = "none"
+    @Option(name: .customLong("plot"), help: ArgumentHelp("Also draw the energy per sample of every layer (trained neuron, LIF, ANN) as a bar chart into this SVG file, written whole or not at all.", valueName: "file.svg"))
+    var plot: String?
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
     @OptionGroup var job: JobOptions
 
@@ -40,6 +42,7 @@ struct Energy: ParsableCommand {
     func validate() throws {
         guard b > 0 else { throw ValidationError("-b must be positive, got \(b)") }
         if let T { guard T > 0 else { throw ValidationError("-T must be positive, got \(T)") } }
+        if let plot, let problem = PlotFile.problem(plot) { throw ValidationError(problem) }
         guard lifReset != nil else { throw ValidationError("--lif-v-reset \(lifVReset): expected none or a number") }
         if let neuron { guard Activation(name: neuron) != nil, neuron.lowercased() != "relu" else {
             throw ValidationError("-neuron \(neuron) is unknown; expected LIF, CLIF or PLIF")
@@ -67,6 +70,8 @@ struct Energy: ParsableCommand {
             throw RunError(description: checkpoint.map { "--checkpoint \($0) does not record \(key); pass \(name)" }
                            ?? "without --checkpoint, pass \(name)")
         }
+        let plotFile = plot.map { PlotFile(path: $0) }
+        if communicator.rank == 0 { try plotFile?.checkFolder() }
         let modelName = try setting(model, "model", "-model")
         let datasetName = try setting(dataset, "dataset", "-dataset")
         let neuronName = try setting(neuron, "neuron_model", "-neuron")
@@ -102,8 +107,11 @@ struct Energy: ParsableCommand {
         guard communicator.rank == 0 else { return }
         let source = checkpoint.map { "\(modelName) from \($0)" } ?? "\(modelName), freshly initialised"
         print("\(source), T=\(timeSteps), \(datasetName) test set (\(data.test.count) images), \(communicator.size) process(es)")
-        print(EnergyReport(timeSteps: timeSteps, trained: own, trainedNeuron: base.model == .clif ? .clif : .lif,
-                           lif: lif).text)
+        let report = EnergyReport(timeSteps: timeSteps, trained: own, trainedNeuron: base.model == .clif ? .clif : .lif, lif: lif)
+        print(report.text)
+        try plotFile?.write(report.chart(
+            title: "clif-mpi energy: \(modelName) on the \(datasetName) test set (\(data.test.count) images)",
+            subtitle: "\(checkpoint.map { "checkpoint \($0)" } ?? "freshly initialised model"), T=\(timeSteps)"))
     }
 }
 
@@ -129,6 +137,18 @@ struct EnergyReport {
         case let .convolution(c, h, w, o, oh, ow, kh, kw): return "conv \(kh)×\(kw) \(c)×\(h)×\(w) → \(o)×\(oh)×\(ow)"
         case let .linear(i, o): return "linear \(i) → \(o)"
         }
+    }
+
+    /// Energy per sample of every synaptic layer, one bar each for the trained neuron, LIF and the ANN.
+    func chart(title: String, subtitle: String) -> BarChart {
+        let rows = zip(trained.layers, lif.layers).map { a, b in
+            (name: a.layer.name, energies: [energy(a, trainedNeuron).total, energy(b, .lif).total, energy(a, .ann).total])
+        }
+        let names = [trained.neuron, lif.neuron, "ANN"]
+        return BarChart(title: title, subtitle: subtitle, valueAxis: "energy per sample (nJ)", categoryAxis: "layer",
+                        categories: rows.map(\.name),
+                        series: names.indices.map { i in (names[i], rows.map { $0.energies[i] / 1000 }) },
+                        format: { String(format: "%.2f", $0) })
     }
 
     var text: String {

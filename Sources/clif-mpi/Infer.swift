@@ -61,6 +61,8 @@ struct Infer: ParsableCommand {
 
     @Option(name: .customLong("v-reset"), help: "Comma-separated resets to evaluate: none (soft) or hard-reset values, e.g. none,0,-0.02 (docs/conversion.md).")
     var vReset: String = "none"
+    @Option(name: .customLong("plot"), help: ArgumentHelp("Also draw the table as a bar chart (top-1 and top-5 per reset setting) into this SVG file, written whole or not at all.", valueName: "file.svg"))
+    var plot: String?
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
     @OptionGroup var job: JobOptions
 
@@ -89,6 +91,7 @@ struct Infer: ParsableCommand {
         guard (0...1).contains(lossLambda) else { throw ValidationError("-loss_lambda must be in [0, 1], got \(lossLambda)") }
         guard (0..<1).contains(labelSmoothing) else { throw ValidationError("-label_smoothing must be in [0, 1), got \(labelSmoothing)") }
         guard weightDecay >= 0 else { throw ValidationError("-weight_decay must not be negative, got \(weightDecay)") }
+        if let plot, let problem = PlotFile.problem(plot) { throw ValidationError(problem) }
         guard resets != nil else { throw ValidationError("--v-reset \(vReset): expected none or numbers, comma-separated") }
         guard Surrogate(rawValue: surrogate) != nil else {
             throw ValidationError("-surrogate \(surrogate) is unknown; expected rectangle, sigmoid or triangle")

@@ -20,7 +20,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_pml := ob1
 
-.PHONY: deps test-deps test-venv apt-packages build run test unit fuzz sanitize soak nir-venv clean
+.PHONY: deps test-deps test-venv apt-packages build run test unit fuzz sanitize soak nir-venv tensorboard-venv clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -75,12 +75,24 @@ nir-venv:
 	python3 -m venv $(NIR_VENV)
 	$(NIR_VENV)/bin/pip install -q -r tools/requirements-nir.txt
 
-# `make unit` builds that venv once (about 2 minutes from PyPI); if PyPI cannot be
-# reached the snnTorch test is skipped, and the summary at the end of `make test` says so.
+# TensorBoard's own reader, which TensorBoardEventTests runs on a training run's event file
+# (tools/check_tensorboard.py); without it that one test is skipped, and named as skipped.
+TENSORBOARD_VENV := .build/venv-tensorboard
+tensorboard-venv:
+	python3 -m venv $(TENSORBOARD_VENV)
+	$(TENSORBOARD_VENV)/bin/pip install -q -r tools/requirements-tensorboard.txt
+
+# `make unit` builds these venvs once (about 2 minutes from PyPI); if PyPI cannot be
+# reached the snnTorch and TensorBoard tests are skipped, and the summary at the end of
+# `make test` says so.
 test-venv:
 	@[ -x $(NIR_VENV)/bin/python ] && $(NIR_VENV)/bin/python -c 'import nir, nirtorch, snntorch, torch, h5py' 2>/dev/null \
 	  || $(MAKE) --no-print-directory nir-venv \
 	  || echo "NOTE: could not install the NIR consumers (tools/requirements-nir.txt): the snnTorch test will be skipped"
+	@[ -x $(TENSORBOARD_VENV)/bin/python ] \
+	  && $(TENSORBOARD_VENV)/bin/python -c 'import tensorboard.backend.event_processing.event_accumulator' 2>/dev/null \
+	  || $(MAKE) --no-print-directory tensorboard-venv \
+	  || echo "NOTE: could not install tensorboard (tools/requirements-tensorboard.txt): the TensorBoard reader test will be skipped"
 
 # A short soak (tools/soak.sh): a 3-rank training run stopped by SIGTERM, by SIGKILL of a rank
 # and by a full disk, resumed after each, ends with the uninterrupted run's checkpoints.

@@ -89,12 +89,15 @@ struct Bench: ParsableCommand {
         let order = source.order(epoch: 0)
         let sgemmPeak = Gemm.measuredPeak(workers: Parallel.workers)
         var seconds = 0.0, samples = 0, localSamples = 0, cpuStart = 0.0
+        // Counts the last step's spikes (no histograms).
+        let firing = FiringMonitor(network, histogramLayers: [])
         for step in 0..<(warmup + steps) {
             let indices = source.indices(of: step % source.batchCount, in: order)
             let layout = shard.layout(batch: indices.count, chunkSize: options.chunkSamples)
             let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: !inference, timeSteps: timeSteps,
-                                      step: step, staticInput: !batch.perStep, precision: amp ? .bf16Autocast : .fp32)
+                                      step: step, staticInput: !batch.perStep,
+                                      observer: step == warmup + steps - 1 ? firing : nil, precision: amp ? .bf16Autocast : .fp32)
             let input = batch.networkInput(timeSteps: timeSteps)
             if step == warmup {
                 communicator.barrier()
@@ -162,11 +165,12 @@ struct Bench: ParsableCommand {
         RankBusy.report(busy, steps: steps)
         // One header line: bench/compare.sh averages the second column of the rows below it.
         print("firing rates and open surrogate windows (last step, rank 0; columns: layer, firing rate, open elements, open pixels):")
-        for (name, layer) in network.neurons {
+        let rates = firing.summary().firingRates
+        for ((name, layer), (_, rate)) in zip(network.neurons, rates) {
             let window = layer.openWindow
             // Padded here: Foundation's %-24@ does not pad on Linux.
             print("  " + name.padding(toLength: max(24, name.count), withPad: " ", startingAt: 0)
-                  + String(format: "  %6.3f", layer.firingRate)
+                  + String(format: "  %6.3f", rate)
                   + (window.map { String(format: "   %13.3f", $0.elementFraction) } ?? "")
                   + (window?.pixelFraction.map { String(format: "   %11.3f", $0) } ?? ""))
         }

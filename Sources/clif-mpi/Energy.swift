@@ -30,6 +30,8 @@ struct Energy: ParsableCommand {
             help: "Neuron of the model: LIF, CLIF or PLIF, in any letter case (default: the one trained).") var neuron: NeuronName?
     @Option(name: .customLong("lif-v-reset"), help: "Reset of the LIF counterpart: none (soft) or a hard-reset value.")
     var lifVReset: String = "none"
+    @Option(name: .customLong("plot"), help: ArgumentHelp("Also draw the energy per sample of every layer (trained neuron, LIF, ANN) as a bar chart into this SVG file, written whole or not at all.", valueName: "file.svg"))
+    var plot: String?
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
     @OptionGroup var job: JobOptions
 
@@ -40,6 +42,7 @@ struct Energy: ParsableCommand {
     func validate() throws {
         try FlagCheck.positive(b, "-b")
         try FlagCheck.positive(T, "-T")
+        if let plot, let problem = PlotFile.problem(plot) { throw ValidationError(problem) }
         guard lifReset != nil else { throw ValidationError("--lif-v-reset \(lifVReset): expected none or a number") }
     }
 
@@ -62,6 +65,8 @@ struct Energy: ParsableCommand {
         func recorded(_ value: String?, _ key: String, pass name: String) throws -> String {
             try setting(value, recorded: key, in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: name)
         }
+        let plotFile = plot.map { PlotFile(path: $0) }
+        if communicator.rank == 0 { try plotFile?.checkFolder() }
         let modelName = try recorded(model, "model", pass: "-model")
         let datasetName = try recorded(dataset, "dataset", pass: "-dataset")
         let neuronName = try recorded(neuron?.spelling, "neuron_model", pass: "-neuron")
@@ -81,9 +86,9 @@ struct Energy: ParsableCommand {
 
         func pass(_ config: NeuronConfig, label: String) -> Pass {
             for (_, layer) in network.neurons { layer.config = config }
-            let meter = ActivityMeter()
+            let meter = ActivityMeter(network)
             let result = Evaluation.run(network, on: data.test, normalization: data.normalization, batchSize: b,
-                                        timeSteps: timeSteps, shard: shard, reducer: reducer, meter: meter)
+                                        timeSteps: timeSteps, shard: shard, reducer: reducer, observer: meter)
             var totals = meter.fixedSums(network)
             totals.withUnsafeMutableBufferPointer { communicator.allreduceSum($0.baseAddress!, count: $0.count) }
             return Pass(neuron: label, top1: result.top1,
@@ -99,8 +104,11 @@ struct Energy: ParsableCommand {
         guard communicator.rank == 0 else { return }
         let source = checkpoint.map { "\(modelName) from \($0)" } ?? "\(modelName), freshly initialised"
         print("\(source), T=\(timeSteps), \(datasetName) test set (\(data.test.count) images), \(communicator.size) process(es)")
-        print(EnergyReport(timeSteps: timeSteps, trained: own, trainedNeuron: base.model == .clif ? .clif : .lif,
-                           lif: lif).text)
+        let report = EnergyReport(timeSteps: timeSteps, trained: own, trainedNeuron: base.model == .clif ? .clif : .lif, lif: lif)
+        print(report.text)
+        try plotFile?.write(report.chart(
+            title: "clif-mpi energy: \(modelName) on the \(datasetName) test set (\(data.test.count) images)",
+            subtitle: "\(checkpoint.map { "checkpoint \($0)" } ?? "freshly initialised model"), T=\(timeSteps)"))
     }
 }
 
@@ -126,6 +134,18 @@ struct EnergyReport {
         case let .convolution(c, h, w, o, oh, ow, kh, kw): return "conv \(kh)×\(kw) \(c)×\(h)×\(w) → \(o)×\(oh)×\(ow)"
         case let .linear(i, o): return "linear \(i) → \(o)"
         }
+    }
+
+    /// Energy per sample of every synaptic layer, one bar each for the trained neuron, LIF and the ANN.
+    func chart(title: String, subtitle: String) -> BarChart {
+        let rows = zip(trained.layers, lif.layers).map { a, b in
+            (name: a.layer.name, energies: [energy(a, trainedNeuron).total, energy(b, .lif).total, energy(a, .ann).total])
+        }
+        let names = [trained.neuron, lif.neuron, "ANN"]
+        return BarChart(title: title, subtitle: subtitle, valueAxis: "energy per sample (nJ)", categoryAxis: "layer",
+                        categories: rows.map(\.name),
+                        series: names.indices.map { i in (names[i], rows.map { $0.energies[i] / 1000 }) },
+                        format: { String(format: "%.2f", $0) })
     }
 
     var text: String {

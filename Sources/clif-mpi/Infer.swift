@@ -61,6 +61,8 @@ struct Infer: ParsableCommand {
 
     @Option(name: .customLong("v-reset"), help: "Comma-separated resets to evaluate: none (soft) or hard-reset values, e.g. none,0,-0.02 (docs/conversion.md).")
     var vReset: String = "none"
+    @Option(name: .customLong("plot"), help: ArgumentHelp("Also draw the table as a bar chart (top-1 and top-5 per reset setting) into this SVG file, written whole or not at all.", valueName: "file.svg"))
+    var plot: String?
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?
     @OptionGroup var job: JobOptions
 
@@ -86,6 +88,7 @@ struct Infer: ParsableCommand {
         try FlagCheck.tau(tau)
         try FlagCheck.positive(threads, "--threads")
         try FlagCheck.modelAndLoss(dropRate: dropRate, lossLambda: lossLambda, labelSmoothing: labelSmoothing, weightDecay: weightDecay)
+        if let plot, let problem = PlotFile.problem(plot) { throw ValidationError(problem) }
         guard resets != nil else { throw ValidationError("--v-reset \(vReset): expected none or numbers, comma-separated") }
         if let model, !ModelFactory.names.contains(model) {
             throw ValidationError("-model \(model) is unknown; expected one of: \(ModelFactory.names.joined(separator: ", "))")

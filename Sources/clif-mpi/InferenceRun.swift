@@ -89,7 +89,11 @@ struct InferenceRun {
         let folderPath = (a.outDir.hasSuffix("/") ? a.outDir : a.outDir + "/") + folderName(s)
         let output = OutputFolder(url: URL(fileURLWithPath: folderPath), flagValue: a.outDir)
         let existed = FileManager.default.fileExists(atPath: folderPath)
-        if leader { try output.prepare() }
+        let plot = a.plot.map { PlotFile(path: $0) }
+        if leader {
+            try plot?.checkFolder()
+            try output.prepare()
+        }
 
         let data: LoadedDataset
         do {
@@ -135,6 +139,9 @@ struct InferenceRun {
         }
 
         let results = evaluate(network, on: data, s, communicator)
+        if leader, let plot {
+            try plot.write(chart(results, s, testImages: data.test.count, checkpoint: source?.path))
+        }
         guard let first = results.first else { return }
         let info = "test_loss=\(first.loss), test_acc=\(first.top1), max_test_acc=\(maxTestAccuracy), total_time=\(first.seconds)"
         let memory = String(format: "after one epoch: %fGB", Double(peakResidentBytes()) / 1024 / 1024 / 1024)
@@ -180,6 +187,20 @@ struct InferenceRun {
             }
         }
         return results
+    }
+
+    /// The table as `--plot` draws it: top-1 and top-5 per reset setting.
+    func chart(_ results: [Evaluation.Result], _ s: Settings, testImages: Int, checkpoint: String?) -> BarChart {
+        let labels = (arguments.resets ?? [nil]).map { reset in
+            "\(s.neuron) " + (s.activation == .relu ? "(ANN)" : reset.map { "hard reset \($0)" } ?? "soft reset")
+        }
+        let trained = s.trainedNeuron.map { ", trained with \($0)" } ?? ""
+        return BarChart(title: "clif-mpi infer: \(s.model) on the \(s.dataset) test set (\(testImages) images)",
+                        subtitle: "\(checkpoint.map { "checkpoint \($0)" } ?? "freshly initialised model")\(trained), T=\(s.timeSteps)",
+                        valueAxis: "accuracy on the test set (%)", categoryAxis: "neuron and reset",
+                        categories: Array(labels.prefix(results.count)),
+                        series: [("top-1", results.map { 100 * $0.top1 }), ("top-5", results.map { 100 * $0.top5 })],
+                        format: { String(format: "%.2f %%", $0) })
     }
 
     /// Writes (or appends to) the log folder's args.txt.

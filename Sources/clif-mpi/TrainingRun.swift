@@ -186,6 +186,8 @@ struct TrainingRun {
         let reducer = communicator.makeReducer()
         let trainer = Trainer(network: network, dataset: data, options: options, optimizer: optimizer, reducer: reducer,
                               shard: Shard(rank: communicator.rank, size: communicator.size), state: state)
+        let firing = FiringMonitor(network)
+        trainer.observer = firing
         let fault = FaultInjection.fromEnvironment()
         trainer.onStep = { step in
             if let fault, fault.rank == communicator.rank, fault.step == step {
@@ -207,9 +209,15 @@ struct TrainingRun {
         trainer.onEpoch = { report, state in
             let communication = reducer.communicationSeconds
             reducer.resetTimer()
+            // Every rank adds its counts (exact integer sums), then starts the next epoch's.
+            let activity = firing.summary(sum: { sums in
+                guard !sums.isEmpty else { return }
+                sums.withUnsafeMutableBufferPointer { communicator.allreduceSum($0.baseAddress!, count: $0.count) }
+            }, maximum: { if !$0.isEmpty { communicator.allreduceMax(&$0) } })
+            firing.reset()
             guard leader, let logs else { return }
             progress.finish()
-            do { try logs.record(report) } catch {
+            do { try logs.record(report, activity) } catch {
                 throw RunError(description: "cannot record epoch \(report.epoch)'s figures in \(folder.path) (metrics.jsonl, TensorBoard events): \(error.localizedDescription); the checkpoints of the previous epoch are kept")
             }
             let data = Checkpoint.encode(network: network, optimizer: optimizer, optimizerName: arguments.opt.spelling, state: state)
@@ -241,7 +249,8 @@ struct TrainingRun {
     }
 }
 
-/// metrics.jsonl and the TensorBoard scalars the original writes.
+/// metrics.jsonl, the TensorBoard scalars the original writes, and per
+/// neuron layer the firing rate, CLIF's mean memory and membrane histograms.
 final class RunLogs {
     let metrics: FileHandle
     let tensorBoard: TensorBoardWriter
@@ -256,7 +265,7 @@ final class RunLogs {
         tensorBoard = try TensorBoardWriter(directory: folder)
     }
 
-    func record(_ report: EpochReport) throws {
+    func record(_ report: EpochReport, _ activity: FiringSummary) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         // A diverged run still gets its line: NaN and infinities as strings.
@@ -266,6 +275,15 @@ final class RunLogs {
         for (tag, value) in [("train_loss", report.trainLoss), ("train_acc", report.trainAcc),
                              ("test_loss", report.testLoss), ("test_acc", report.testAcc)] {
             try tensorBoard.add(scalar: tag, value, step: report.epoch)
+        }
+        for (layer, rate) in activity.firingRates {
+            try tensorBoard.add(scalar: "firing_rate/\(layer)", rate, step: report.epoch)
+        }
+        for (layer, mean) in activity.memoryMeans {
+            try tensorBoard.add(scalar: "clif_m_mean/\(layer)", mean, step: report.epoch)
+        }
+        for (layer, histogram) in activity.membranes {
+            try tensorBoard.add(histogram: "membrane_minus_threshold/\(layer)", histogram, step: report.epoch)
         }
     }
 }

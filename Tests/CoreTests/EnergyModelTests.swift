@@ -121,9 +121,9 @@ final class EnergyModelTests: XCTestCase {
         let set = ImageSet(channels: 1, height: 8, width: 8, pixels: pixels, labels: (0..<count).map { $0 % 10 }, classes: 10)
         let normalization = Normalization(mean: [0], std: [0.3])
         func measure(_ shard: Shard) -> (ActivityMeter, [Int64]) {
-            let meter = ActivityMeter()
+            let meter = ActivityMeter(network)
             _ = Evaluation.run(network, on: set, normalization: normalization, batchSize: 8, timeSteps: 4,
-                               shard: shard, meter: meter)
+                               shard: shard, observer: meter)
             return (meter, meter.fixedSums(network))
         }
         let (meter, whole) = measure(Shard())

@@ -138,4 +138,25 @@ final class DeterminismTests: XCTestCase {
         XCTAssertEqual(overridden.status, 0, overridden.output)
         XCTAssertTrue(overridden.output.contains("last bits differ"), overridden.output)
     }
+
+    /// What TensorBoard shows — the original's four scalars, and per neuron
+    /// layer the firing rate, CLIF's mean m and the membrane histograms,
+    /// whose counts are summed over ranks — holds the same values from one
+    /// process, 2 ranks and 3 threads (a whole epoch, so the epoch's figures
+    /// are written).
+    func testEventFileFiguresAreIdenticalForAnyRankCount() throws {
+        let outDir = try Tool.temporaryFolder("determinism-events")
+        let epoch = ["-b", "96", "--max-steps", "1000"]
+        func summaries(ranks: Int?, extra: [String] = []) throws -> [EventFileReader.Summary] {
+            _ = try checkpoint(ranks: ranks, outDir: outDir, extra: epoch + extra)
+            return try EventFileReader(url: EventFileReader.file(in: Tool.runFolder(outDir))).summaries
+        }
+        let plain = try summaries(ranks: nil)
+        let tags = Set(plain.map(\.tag))
+        XCTAssertTrue(tags.isSuperset(of: ["firing_rate/features.2", "firing_rate/features.6", "clif_m_mean/features.2",
+                                           "membrane_minus_threshold/features.2", "membrane_minus_threshold/features.6"]),
+                      "tags: \(tags.sorted())")
+        XCTAssertEqual(try summaries(ranks: 2), plain, "the event file of 2 ranks differs from the plain process's")
+        XCTAssertEqual(try summaries(ranks: nil, extra: ["--threads", "3"]), plain, "3 threads differ")
+    }
 }

@@ -1,8 +1,8 @@
 // Legend: T time steps, n local samples; a row is one (t, sample) pair.
 
-/// Measures, while a network evaluates (`StepContext.meter`), how active the
-/// input of every convolution and linear layer is and how often every
-/// spiking neuron layer fires — the rates the energy estimate needs.
+/// Measures, while a network evaluates (the step's `LayerObserver`), how
+/// active the input of every convolution and linear layer is and how often
+/// every spiking neuron layer fires — the rates the energy estimate needs.
 ///
 /// Sums are kept per row in 64-bit fixed point (`scale` units per 1.0): a
 /// row's sum is a function of that sample alone, and integer sums do not
@@ -10,7 +10,7 @@
 /// for any sharding. Inputs fed by average pooling of spikes count as the
 /// pooled spike counts (the mean of a pooled input equals the mean of the
 /// spikes pooled).
-public final class ActivityMeter {
+public final class ActivityMeter: LayerObserver {
     /// Fixed-point units per 1.0 (2^20: exact for pooled spikes, and room
     /// for 10^4 samples × T × 10^6 values without overflow).
     public static let scale = 1 << 20
@@ -31,21 +31,26 @@ public final class ActivityMeter {
 
     public private(set) var records: [ObjectIdentifier: Record] = [:]
     private var nextOrder = 0
+    private let neuronLayers: Set<ObjectIdentifier>
+    private let synapticLayers: [ObjectIdentifier: SynapticLayer]
 
-    public init() {}
-
-    /// Records the input of a convolution or linear layer.
-    public func recordSynapse(_ layer: AnyObject, input: Tensor, outputShape: [Int], analog: Bool) {
-        add(layer, values: input, outputShape: Array(outputShape.dropFirst(2)), analog: analog)
+    /// A meter for the layers of `network`.
+    public init(_ network: Network) {
+        neuronLayers = Set(network.neurons.map { ObjectIdentifier($0.layer) })
+        synapticLayers = Dictionary(network.synapses.map { (ObjectIdentifier($0.layer), $0.layer) }) { first, _ in first }
     }
 
-    /// Records the spikes of a neuron layer.
-    public func recordNeuron(_ layer: AnyObject, spikes: Tensor) {
-        add(layer, values: spikes, outputShape: Array(spikes.shape.dropFirst(2)), analog: false)
-    }
-
-    private func add(_ layer: AnyObject, values: Tensor, outputShape: [Int], analog: Bool) {
+    /// Records the input of a synaptic layer, or the spikes of a neuron layer.
+    public func observe(_ layer: Layer, input: Tensor, output: Tensor, _ context: StepContext) {
         let key = ObjectIdentifier(layer)
+        if let synapse = synapticLayers[key] {
+            add(key, values: input, outputShape: Array(output.shape.dropFirst(2)), analog: synapse.readsNetworkInput)
+        } else if neuronLayers.contains(key) {
+            add(key, values: output, outputShape: Array(output.shape.dropFirst(2)), analog: false)
+        }
+    }
+
+    private func add(_ key: ObjectIdentifier, values: Tensor, outputShape: [Int], analog: Bool) {
         var record = records[key] ?? Record(order: nextOrder, inputShape: Array(values.shape.dropFirst(2)),
                                             outputShape: outputShape, fixedSum: 0, analog: analog)
         if records[key] == nil { nextOrder += 1 }
@@ -96,9 +101,10 @@ public final class ActivityMeter {
         let neurons = neuronRates(network, totals: totals, samples: samples, timeSteps: timeSteps)
         let neuronOrders = network.neurons.map { records[ObjectIdentifier($0.layer)]?.order ?? Int.max }
         return network.synapses.enumerated().compactMap { i, synapse in
-            guard let record = records[ObjectIdentifier(synapse.layer)], let shape = Self.shape(synapse.layer, record)
+            guard let record = records[ObjectIdentifier(synapse.layer)],
+                  let shape = synapse.layer.synapticShape(input: record.inputShape, output: record.outputShape)
             else { return nil }
-            let layer = EnergyModel.Layer(name: synapse.name, shape: shape, parameterCount: Self.parameterCount(synapse.layer))
+            let layer = EnergyModel.Layer(name: synapse.name, shape: shape, parameterCount: synapse.layer.parameterCount)
             let inputRate = record.analog ? 1 : Self.rate(totals[i], values: layer.inputCount, samples: samples, timeSteps: timeSteps)
             let driven = neuronOrders.enumerated().filter { $0.element > record.order }.min { $0.element < $1.element }
             return MeasuredLayer(layer: layer, analogInput: record.analog, inputRate: inputRate,
@@ -110,24 +116,6 @@ public final class ActivityMeter {
     static func rate(_ fixed: Int64, values: Double, samples: Int, timeSteps: Int) -> Double {
         let denominator = values * Double(samples) * Double(timeSteps)
         return denominator > 0 ? Double(fixed) / Double(scale) / denominator : 0
-    }
-
-    static func shape(_ layer: Layer, _ record: Record) -> EnergyModel.Shape? {
-        if let conv = layer as? Conv2d, record.inputShape.count == 3, record.outputShape.count == 3 {
-            return .convolution(inChannels: conv.inChannels, inHeight: record.inputShape[1], inWidth: record.inputShape[2],
-                                outChannels: conv.outChannels, outHeight: record.outputShape[1],
-                                outWidth: record.outputShape[2], kernelHeight: conv.kernel, kernelWidth: conv.kernel)
-        }
-        if let linear = layer as? Linear {
-            return .linear(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures)
-        }
-        return nil
-    }
-
-    static func parameterCount(_ layer: Layer) -> Int {
-        if let conv = layer as? Conv2d { return conv.weight.count + (conv.bias?.count ?? 0) }
-        if let linear = layer as? Linear { return linear.weight.count + linear.bias.count }
-        return 0
     }
 }
 

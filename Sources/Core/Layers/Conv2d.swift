@@ -181,7 +181,6 @@ public final class Conv2d: Layer {
             savedShape = input.shape
             savedWindow = isInputLayer ? nil : original.openWindow.flatMap { $0.shape == input.shape ? $0 : nil }
         }
-        context.meter?.recordSynapse(self, input: original, outputShape: output.shape, analog: isInputLayer)
         return output
     }
 

@@ -17,14 +17,14 @@ public final class StepContext {
     /// BatchNorm normalises with each process's own batch statistics
     /// (`--bn local`, like DDP without SyncBatchNorm) instead of the global batch's.
     public let localBatchNorm: Bool
-    /// Records layer activity for the energy estimate (evaluation only; nil: off).
-    public let meter: ActivityMeter?
+    /// Sees every layer's input and output (`run(_:_:)`); nil: nothing watches.
+    public let observer: LayerObserver?
     /// fp32, or bf16 operands and results at convolutions and linear layers (`-amp`).
     public let precision: Precision
 
     public init(layout: BatchLayout, reducer: BatchReducer, training: Bool, timeSteps: Int,
                 seed: UInt64 = 2022, step: Int = 0, staticInput: Bool = false, localBatchNorm: Bool = false,
-                meter: ActivityMeter? = nil, precision: Precision = .fp32) {
+                observer: LayerObserver? = nil, precision: Precision = .fp32) {
         precondition(timeSteps > 0, "StepContext: timeSteps \(timeSteps)")
         self.layout = layout
         self.reducer = reducer
@@ -34,7 +34,7 @@ public final class StepContext {
         self.step = step
         self.staticInput = staticInput
         self.localBatchNorm = localBatchNorm
-        self.meter = meter
+        self.observer = observer
         self.precision = precision
     }
 

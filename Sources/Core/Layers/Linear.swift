@@ -68,7 +68,6 @@ public final class Linear: Layer {
             }
         }
         if context.training { savedInput = input }
-        context.meter?.recordSynapse(self, input: original, outputShape: output.shape, analog: false)
         return output
     }
 

@@ -7,7 +7,7 @@ public final class ModelBuilder {
     /// Spiking neuron layers in network order, for firing-rate reports.
     public private(set) var neurons: [(name: String, layer: SpikingNeuron)] = []
     /// Convolution and linear layers in the order they were built, for the energy estimate.
-    public private(set) var synapses: [(name: String, layer: Layer)] = []
+    public private(set) var synapses: [(name: String, layer: SynapticLayer)] = []
     private var path: [String] = []
 
     public init(seed: UInt64) {
@@ -49,7 +49,7 @@ public final class ModelBuilder {
     }
 
     /// Registers the convolution or linear layer `layer` under its module name `name`.
-    public func synapse(_ name: String, _ layer: Layer) {
+    public func synapse(_ name: String, _ layer: SynapticLayer) {
         synapses.append((self.name(name), layer))
     }
 

@@ -52,8 +52,6 @@ public final class SpikingNeuron: Layer {
     public let decayParameter: StoreEntry?
     private let store: ParameterStore
     private var savedInput: Tensor?
-    /// Fraction of neurons that fired in the last forward (all T steps).
-    public private(set) var firingRate: Double = 0
     /// Where the surrogate window was open in the last training forward (nil
     /// in evaluation and for the sigmoid surrogate, which has no zero region).
     public private(set) var openWindow: OpenWindow?
@@ -121,10 +119,41 @@ public final class SpikingNeuron: Layer {
             openWindow = OpenWindow(flags: flags, shape: input.shape)
             spikes.openWindow = openWindow
         }
-        firingRate = spikes.count == 0 ? 0 : Double(spikes.withPointer { RowSums.sum($0, count: spikes.count) }) / Double(spikes.count)
         if context.training { savedInput = input }
-        context.meter?.recordNeuron(self, spikes: spikes)
         return spikes
+    }
+
+    /// The membrane of one sample as `forward` computes it from `input`
+    /// (`[T, N, …]`): h_t after charging, before firing and reset, and for
+    /// CLIF the memory m_t, each `[T, per-sample size]`. Reads nothing the
+    /// layer keeps, so it serves observers without changing a step.
+    public func potentials(of input: Tensor, sample: Int) -> (charged: [Float], memory: [Float]?) {
+        let t = input.shape[0], n = input.shape[1]
+        precondition(input.rank >= 2 && (0..<n).contains(sample), "SpikingNeuron.potentials: sample \(sample) of shape \(input.shape)")
+        let perSample = input.count / max(1, t * n)
+        var x = [Float](repeating: 0, count: t * perSample)
+        input.withPointer { p in
+            for step in 0..<t {
+                for i in 0..<perSample { x[step * perSample + i] = p[(step * n + sample) * perSample + i] }
+            }
+        }
+        let clif = config.model == .clif
+        var charged = [Float](repeating: 0, count: x.count), spikes = charged
+        var memory = [Float](repeating: 0, count: clif ? x.count : 0)
+        guard !x.isEmpty else { return (charged, clif ? memory : nil) }
+        let k = decay
+        x.withUnsafeBufferPointer { x in
+            spikes.withUnsafeMutableBufferPointer { s in
+                charged.withUnsafeMutableBufferPointer { h in
+                    memory.withUnsafeMutableBufferPointer { m in
+                        NeuronKernels.forward(spikes: s.baseAddress!, charged: h.baseAddress!, memory: clif ? m.baseAddress : nil,
+                                              input: x.baseAddress!, timeSteps: t, width: perSample,
+                                              columns: 0..<perSample, config: config, decay: k)
+                    }
+                }
+            }
+        }
+        return (charged, clif ? memory : nil)
     }
 
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {

@@ -2,7 +2,8 @@ import Foundation
 
 /// Writes TensorBoard event files (`events.out.tfevents.*`): TFRecord
 /// framing (length, masked CRC-32C, payload, masked CRC-32C) around
-/// hand-encoded `Event` protocol buffers holding scalar summaries.
+/// hand-encoded `Event` protocol buffers holding scalar and histogram
+/// summaries.
 public final class TensorBoardWriter {
     public let url: URL
     private let handle: FileHandle
@@ -29,6 +30,28 @@ public final class TensorBoardWriter {
         Self.appendBytes(&summaryValue, field: 1, Data(tag.utf8))
         summaryValue.append(0x15)  // field 2, fixed32: simple_value
         withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { summaryValue.append(contentsOf: $0) }
+        try write(summaryValue: summaryValue, step: step)
+    }
+
+    /// Records `histogram` under `tag` at `step` as a `HistogramProto`
+    /// (min 1, max 2, num 3, sum 4, sum_squares 5, packed bucket_limit 6
+    /// and bucket 7, all doubles).
+    public func add(histogram tag: String, _ histogram: MembraneHistogram, step: Int) throws {
+        var proto = Data()
+        for (field, value) in [(1, Double(histogram.minimum)), (2, Double(histogram.maximum)), (3, Double(histogram.count)),
+                               (4, histogram.sum), (5, histogram.sumOfSquares)] as [(UInt64, Double)] {
+            Self.appendDouble(&proto, field: field, value)
+        }
+        Self.appendBytes(&proto, field: 6, Self.packed(MembraneHistogram.limits))
+        Self.appendBytes(&proto, field: 7, Self.packed(histogram.buckets.map(Double.init)))
+        var summaryValue = Data()
+        Self.appendBytes(&summaryValue, field: 1, Data(tag.utf8))
+        Self.appendBytes(&summaryValue, field: 5, proto)  // histo
+        try write(summaryValue: summaryValue, step: step)
+    }
+
+    /// An `Event` (wall_time 1, step 2, summary 5) holding one `Summary.Value`.
+    private func write(summaryValue: Data, step: Int) throws {
         var summary = Data()
         Self.appendBytes(&summary, field: 1, summaryValue)
         var event = Data()
@@ -37,6 +60,12 @@ public final class TensorBoardWriter {
         Self.appendVarint(&event, UInt64(bitPattern: Int64(step)))
         Self.appendBytes(&event, field: 5, summary)
         try write(event)
+    }
+
+    static func packed(_ values: [Double]) -> Data {
+        var data = Data(capacity: 8 * values.count)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        return data
     }
 
     private func write(_ payload: Data) throws {

@@ -9,7 +9,7 @@ public protocol Network: AnyObject {
     /// Spiking neuron layers by `state_dict` module name, in network order.
     var neurons: [(name: String, layer: SpikingNeuron)] { get }
     /// Convolution and linear layers by `state_dict` module name, in the order they were built.
-    var synapses: [(name: String, layer: Layer)] { get }
+    var synapses: [(name: String, layer: SynapticLayer)] { get }
     func forward(_ input: Tensor, _ context: StepContext) -> Tensor
     func backward(_ gradLogits: Tensor, _ context: StepContext)
 }
@@ -21,7 +21,7 @@ public class SequentialNetwork: Network {
     public let parameters: ParameterStore
     public let buffers: ParameterStore
     public let neurons: [(name: String, layer: SpikingNeuron)]
-    public let synapses: [(name: String, layer: Layer)]
+    public let synapses: [(name: String, layer: SynapticLayer)]
     let body: Sequential
 
     init(_ builder: ModelBuilder, body: Sequential) {
@@ -56,10 +56,7 @@ public final class Sequential: Layer {
     public func append(_ layer: Layer) { layers.append(layer) }
 
     public func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
-        layers.reduce(input) { x, layer in
-            guard let kind = layer.profileKind else { return layer.forward(x, context) }
-            return Profiler.measure(kind) { layer.forward(x, context) }
-        }
+        layers.reduce(input) { x, layer in context.run(layer, x) }
     }
 
     public func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {

@@ -37,8 +37,8 @@ final class PreActivationBlock: Layer {
     }
 
     func forward(_ input: Tensor, _ context: StepContext) -> Tensor {
-        let a = preActivation.forward(input, context)
-        return residual.forward(a, context) + (shortcut?.forward(a, context) ?? a)
+        let a = context.run(preActivation, input)
+        return context.run(residual, a) + (shortcut.map { context.run($0, a) } ?? a)
     }
 
     func backward(_ gradOutput: Tensor, _ context: StepContext) -> Tensor {

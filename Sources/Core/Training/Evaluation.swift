@@ -11,13 +11,13 @@ public enum Evaluation {
     }
 
     /// Runs `network` in eval mode over `set` in file order; `progress` gets
-    /// (batch, batches, running result) after every batch; `meter` records
-    /// layer activity for the energy estimate; `precision` is fp32 or `-amp`'s bf16;
+    /// (batch, batches, running result) after every batch; `observer` sees
+    /// every layer (the energy estimate's `ActivityMeter`); `precision` is fp32 or `-amp`'s bf16;
     /// `chunkSamples` is the reduction chunk (the loss partials depend on it).
     public static func run(_ network: Network, on set: any SampleSet, normalization: Normalization, batchSize: Int,
                            chunkSamples: Int = BatchLayout.defaultChunkSamples, timeSteps: Int,
                            loss: LossConfig = LossConfig(), shard: Shard = Shard(),
-                           reducer: BatchReducer = LocalReducer(), meter: ActivityMeter? = nil,
+                           reducer: BatchReducer = LocalReducer(), observer: LayerObserver? = nil,
                            precision: Precision = .fp32,
                            progress: ((Int, Int, Result) -> Void)? = nil) -> Result {
         let start = Date()
@@ -31,7 +31,7 @@ public enum Evaluation {
             let layout = shard.layout(batch: indices.count, chunkSize: chunkSamples)
             let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
             let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: timeSteps,
-                                      staticInput: !batch.perStep, meter: meter, precision: precision)
+                                      staticInput: !batch.perStep, observer: observer, precision: precision)
             let step = TrainingStep.evaluate(network, input: batch.networkInput(timeSteps: timeSteps),
                                              targets: .labels(batch.labels), loss: loss, context: context)
             let local = Accuracy.hits(logits: step.logits, labels: batch.labels)

@@ -62,6 +62,9 @@ public final class Trainer {
     public var onStep: ((Int) throws -> Void)?
     /// Called after each epoch with its report, before the next one starts.
     public var onEpoch: ((EpochReport, TrainingState) throws -> Void)?
+    /// Sees every layer of every training forward (not the test passes),
+    /// e.g. a `FiringMonitor`; it cannot change what a step computes.
+    public var observer: LayerObserver?
     /// Called when a step with non-finite values is skipped (`onNonFinite` `.skip`).
     public var onSkippedStep: ((String) -> Void)?
     /// Called when `--max-steps` stops a run in the middle of an epoch, with
@@ -153,7 +156,7 @@ public final class Trainer {
             let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
                                       timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
                                       staticInput: !batch.perStep, localBatchNorm: options.batchNorm == .local,
-                                      precision: options.precision)
+                                      observer: observer, precision: options.precision)
             let buffersBefore = options.onNonFinite == .skip ? network.buffers.values : []
             let result = TrainingStep.gradients(network, input: batch.networkInput(timeSteps: options.timeSteps),
                                                 targets: batch.targets, loss: options.loss, context: context)

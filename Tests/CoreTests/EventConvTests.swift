@@ -1,8 +1,9 @@
 import XCTest
 @testable import Core
 
-/// The event-driven convolution kernels against the direct loops and the
-/// im2col + GEMM path, on awkward sizes and every kind of sparse input.
+/// The event-driven convolution kernels against the plain loops of
+/// `EventConv+Reference.swift` and the im2col + GEMM path, on awkward sizes
+/// and every kind of sparse input.
 final class EventConvTests: XCTestCase {
     override func tearDown() { Conv2d.eventDensityLimit = 0.25 }
 
@@ -34,6 +35,65 @@ final class EventConvTests: XCTestCase {
                                                               bias: Array(builder.parameters.values[conv.bias!.range]),
                                                               stride: s, padding: p)
                 assertClose(y, expected, tolerance: 1e-5, "event conv: c\(c) o\(o) \(size)² k\(k) s\(s) p\(p) value \(value.map { "\($0)" } ?? "varied")")
+            }
+        }
+    }
+
+    /// The per-chunk kernels on both paths (`ConvForward`, `ConvWeightGradient`:
+    /// im2col + GEMM and the event kernels) against the plain loops of
+    /// `EventConv.reference` and `referenceWeightGradient`. The outputs start
+    /// as NaN, so a value the kernels leave unwritten fails the comparison.
+    func testChunkKernelsMatchTheReference() {
+        for (c, o, size, k, s, p) in geometries {
+            let g = ConvGeometry(channels: c, height: size, width: size, kernel: k, stride: s, padding: p)
+            for value: Float? in [1, 2, nil] {
+                let images = 3, inImage = c * g.inPixels, outImage = o * g.outPixels, columns = images * g.outPixels
+                let what = "c\(c) o\(o) \(size)² k\(k) s\(s) p\(p) value \(value.map { "\($0)" } ?? "varied")"
+                let x = sparseInput([images, c, size, size], density: 0.2, value: value, seed: UInt64(c * 10 + o)).data
+                let weight = randomTensor([o, c, k, k], seed: UInt64(o + k)).data, bias = randomTensor([o], seed: 2).data
+                let dy = randomTensor([o, columns], seed: UInt64(size)).data
+                var weightT = [Float](repeating: 0, count: weight.count)
+                EventConv.offsetMajor(&weightT, weight, outChannels: o, channels: c, offsets: k * k)
+                var expectedY = [Float](repeating: 0, count: images * outImage), expectedDW = [Float](repeating: 0, count: weight.count)
+                var gemmY = [Float](repeating: .nan, count: images * outImage), eventY = gemmY
+                var gemmDWT = [Float](repeating: .nan, count: weight.count), eventDWT = gemmDWT
+                var gradBias = [Float](repeating: .nan, count: o)
+                x.withUnsafeBufferPointer { xs in
+                    let inputs = (0..<images).map { xs.baseAddress! + $0 * inImage }
+                    for (j, image) in inputs.enumerated() {
+                        // dY of image j as [O, OH, OW].
+                        var dyImage = [Float](repeating: 0, count: outImage)
+                        for oc in 0..<o {
+                            for q in 0..<g.outPixels { dyImage[oc * g.outPixels + q] = dy[oc * columns + j * g.outPixels + q] }
+                        }
+                        expectedY.withUnsafeMutableBufferPointer { ys in
+                            EventConv.reference(ys.baseAddress! + j * outImage, image: image, weight: weight, bias: bias, outChannels: o, geometry: g)
+                        }
+                        EventConv.referenceWeightGradient(&expectedDW, image: image, gradOut: dyImage, outChannels: o, geometry: g)
+                    }
+                    let events = InputEvents(images: inputs, channels: c, height: size, width: size)
+                    gemmY.withUnsafeMutableBufferPointer { ys in
+                        ConvForward.gemm(outputs: (0..<images).map { ys.baseAddress! + $0 * outImage }, inputs: inputs,
+                                         weight: weight, bias: bias, outChannels: o, geometry: g)
+                    }
+                    eventY.withUnsafeMutableBufferPointer { ys in
+                        ConvForward.events(outputs: (0..<images).map { ys.baseAddress! + $0 * outImage }, events: events,
+                                           weightT: weightT, bias: bias, outChannels: o, geometry: g)
+                    }
+                    ConvWeightGradient.gemm(gradWeightT: &gemmDWT, inputs: inputs, gradOut: dy, ld: columns, outChannels: o, geometry: g)
+                    ConvWeightGradient.events(gradWeightT: &eventDWT, events: events, gradOut: dy, ld: columns, outChannels: o, geometry: g)
+                    ConvWeightGradient.bias(gradBias: &gradBias, gradOut: dy, columns: columns, outChannels: o)
+                }
+                let y = Tensor(shape: [expectedY.count], data: expectedY), dw = Tensor(shape: [expectedDW.count], data: expectedDW)
+                assertClose(Tensor(shape: y.shape, data: gemmY), y, tolerance: 1e-5, "GEMM forward: " + what)
+                assertClose(Tensor(shape: y.shape, data: eventY), y, tolerance: 1e-5, "event forward: " + what)
+                for (path, gradWeightT) in [("GEMM", gemmDWT), ("event", eventDWT)] {
+                    var gradWeight = [Float](repeating: .nan, count: weight.count)
+                    EventConv.outputMajor(&gradWeight, gradWeightT, outChannels: o, channels: c, offsets: k * k)
+                    assertClose(Tensor(shape: dw.shape, data: gradWeight), dw, tolerance: 1e-5, "\(path) weight gradient: " + what)
+                }
+                let expectedBias = (0..<o).map { oc in Float(dy[(oc * columns)..<((oc + 1) * columns)].reduce(0) { $0 + Double($1) }) }
+                assertClose(Tensor(shape: [o], data: gradBias), Tensor(shape: [o], data: expectedBias), tolerance: 1e-5, "bias gradient: " + what)
             }
         }
     }

@@ -3,10 +3,12 @@
 // of one reduction chunk of c samples.
 
 /// 2-D convolution over all time steps `[T, N, C, H, W] → [T, N, O, OH, OW]`
-/// (weights shared across time), as im2col + one GEMM per reduction chunk:
-/// `Y[O, B·P] = W[O, K] · col[K, B·P] (+ bias)`. Under `-amp` the operands
-/// and results are rounded to bf16 as `Precision` describes, on both the
-/// GEMM path and the event-driven path.
+/// (weights shared across time), one reduction chunk at a time:
+/// `Y[O, B·P] = W[O, K] · col[K, B·P] (+ bias)` as im2col + one GEMM, or
+/// the event-driven kernels for a sparse chunk (`ConvForward`); backward
+/// through `ConvWeightGradient` and `ConvInputGradient`. Under `-amp` the
+/// operands and results are rounded to bf16 as `Precision` describes, on
+/// both the GEMM path and the event-driven path.
 public final class Conv2d: Layer {
     public var profileKind: Profiler.Kind? { .convolution }
     public let inChannels: Int, outChannels: Int
@@ -53,16 +55,6 @@ public final class Conv2d: Layer {
                             kernel: kernel, stride: stride, padding: padding)
     }
 
-    /// The images of one chunk in column order: (t, sample) for t-major.
-    private func images(of chunk: Range<Int>, timeSteps: Int, batch: Int) -> [Int] {
-        (0..<timeSteps).flatMap { t in chunk.map { t * batch + $0 } }
-    }
-
-    /// Time steps the GEMMs cover: one when a static input repeats.
-    private func computedSteps(_ t: Int, _ context: StepContext) -> Int {
-        isInputLayer && context.staticInput ? 1 : t
-    }
-
     /// The largest fraction of nonzero inputs at which a chunk takes the
     /// event-driven kernels (`EventConv`) instead of im2col + GEMM. The
     /// choice is made per reduction chunk from that chunk's own input, so it
@@ -101,73 +93,33 @@ public final class Conv2d: Layer {
         // is exact in bf16, an image pixel or a dropout-scaled spike may not be.
         let input = context.precision.operand(original)
         let g = geometry(input.shape)
-        let t = input.shape[0], n = input.shape[1], pixels = g.outPixels
-        let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
-        Profiler.count(multiplyAdds: t * n * outChannels * g.patch * pixels)
-        let biasValues = bias.map { entry in
-            store.values.withUnsafeBufferPointer { params in
-                let values = params.baseAddress! + entry.offset
-                return context.precision.roundsToBFloat16 ? BFloat16.rounded(values, count: entry.count)
-                    : Array(UnsafeBufferPointer(start: values, count: entry.count))
-            }
-        }
-        let steps = computedSteps(t, context)
-        var chunkEvents = [InputEvents?](repeating: nil, count: context.chunks.count)
-        // Every output value is written by the scatter below.
+        let inImage = g.channels * g.inPixels, outImage = outChannels * g.outPixels
+        Profiler.count(multiplyAdds: input.shape[0] * input.shape[1] * outChannels * g.patch * g.outPixels)
+        let biasValues = productBias(context.precision)
+        let steps = StepImages(input.shape, isInputLayer && context.staticInput)
+        let chunkImages = context.chunks.map(steps.images(of:))
+        var chunkEvents = [InputEvents?](repeating: nil, count: chunkImages.count)
+        // Every output value is written by a chunk's kernel or copied from one.
         let output = Tensor(shape: outputShape(for: input.shape)) { y in
             input.withPointer { x in
                 chunkEvents.withUnsafeMutableBufferPointer { chunkEvents in
-                    Parallel.forEach(context.chunks.count) { k in
-                        chunkEvents[k] = collectEvents(x, images(of: context.chunks[k], timeSteps: steps, batch: n), inImage: inImage, g)
-                    }
+                    Parallel.forEach(chunkImages.count) { k in chunkEvents[k] = collectEvents(x, chunkImages[k], inImage: inImage, g) }
                 }
                 withProductWeight(context.precision) { w in
                     let weightT = chunkEvents.contains { $0 != nil } ? transposedWeight(w) : nil
-                    Parallel.forEach(context.chunks.count) { k in
-                        let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
-                        let columns = chunkImages.count * pixels
-                        let product = ScratchBuffer(count: outChannels * columns)
+                    Parallel.forEach(chunkImages.count) { k in
+                        let outputs = chunkImages[k].map { y + $0 * outImage }
                         if let events = chunkEvents[k], let weightT {
-                            // Event-driven: product[P, O] per image.
-                            Profiler.measure(part: .events) {
-                                weightT.withUnsafeBufferPointer { wt in
-                                    EventConv.forward(out: product.pointer, events: events, images: chunkImages.indices,
-                                                      weightT: wt.baseAddress!, outChannels: outChannels, geometry: g)
-                                }
-                            }
+                            ConvForward.events(outputs: outputs, events: events, weightT: weightT.pointer, bias: biasValues,
+                                               outChannels: outChannels, geometry: g)
                         } else {
-                            let col = ScratchBuffer(count: g.patch * columns)
-                            Profiler.measure(part: .layout) {
-                                for (j, image) in chunkImages.enumerated() {
-                                    Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
-                                                   image: x + image * inImage, geometry: g)
-                                }
-                            }
-                            Profiler.measure(part: .gemm) {
-                                Gemm.sgemm(m: outChannels, n: columns, k: g.patch, a: w, lda: g.patch,
-                                           b: col.pointer, ldb: columns, c: product.pointer, ldc: columns)
-                            }
+                            ConvForward.gemm(outputs: outputs, inputs: chunkImages[k].map { x + $0 * inImage }, weight: w,
+                                             bias: biasValues, outChannels: outChannels, geometry: g)
                         }
-                        // Scatter the product ([O, B·P], or [P, O] per image after the
-                        // event kernels) into [T, N, O, P], adding the bias (and copying
-                        // a static input's one step to every step).
                         Profiler.measure(part: .layout) {
-                            for (j, image) in chunkImages.enumerated() {
-                                let first = y + image * outImage
-                                if chunkEvents[k] != nil {
-                                    EventConv.transpose(first, product.pointer + j * outImage, rows: pixels, columns: outChannels,
-                                                        ld: outChannels, adding: biasValues)
-                                } else {
-                                    for o in 0..<outChannels {
-                                        let src = product.pointer + j * pixels + o * columns, dst = first + o * pixels
-                                        let shift = biasValues?[o] ?? 0
-                                        for p in 0..<pixels { dst[p] = src[p] + shift }
-                                    }
-                                }
+                            for (image, first) in zip(chunkImages[k], outputs) {
                                 context.precision.round(first, count: outImage)
-                                for copy in Swift.stride(from: image + steps * n, to: t * n, by: steps * n) {
-                                    (y + copy * outImage).update(from: first, count: outImage)
-                                }
+                                for copy in steps.repeats(of: image) { (y + copy * outImage).update(from: first, count: outImage) }
                             }
                         }
                     }
@@ -184,6 +136,18 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// The bias the forward adds (nil without one): the stored values, or
+    /// under -amp their bf16 rounding.
+    private func productBias(_ precision: Precision) -> [Float]? {
+        bias.map { entry in
+            store.values.withUnsafeBufferPointer { params in
+                let values = params.baseAddress! + entry.offset
+                return precision.roundsToBFloat16 ? BFloat16.rounded(values, count: entry.count)
+                    : Array(UnsafeBufferPointer(start: values, count: entry.count))
+            }
+        }
+    }
+
     /// Whether a chunk's input gradient is computed at its open values only:
     /// at most `gatedDensityLimit` of its images' values are open.
     private func takesGate(_ window: OpenWindow, _ chunkImages: [Int], inImage: Int) -> Bool {
@@ -198,12 +162,10 @@ public final class Conv2d: Layer {
     }
 
     /// The weight `w` [O, C, KH, KW] as [KH·KW, C, O]: the rows the event kernels add up.
-    private func transposedWeight(_ w: UnsafePointer<Float>) -> [Float] {
-        [Float](unsafeUninitializedCapacity: weight.count) { buffer, initialized in
-            EventConv.offsetMajor(buffer.baseAddress!, w, outChannels: outChannels, channels: inChannels,
-                                  offsets: kernel * kernel)
-            initialized = weight.count
-        }
+    private func transposedWeight(_ w: UnsafePointer<Float>) -> ScratchBuffer {
+        let weightT = ScratchBuffer(count: weight.count)
+        EventConv.offsetMajor(weightT.pointer, w, outChannels: outChannels, channels: inChannels, offsets: kernel * kernel)
+        return weightT
     }
 
     /// Runs `body` with the weight the products use: the stored fp32 weight,
@@ -221,12 +183,10 @@ public final class Conv2d: Layer {
         let window = Conv2d.gatedDensityLimit > 0 ? savedWindow : nil
         savedInput = nil; savedEvents = []; savedShape = []; savedWindow = nil
         let g = geometry(shape)
-        let t = shape[0], n = shape[1], pixels = g.outPixels
-        let inImage = g.channels * g.inPixels, outImage = outChannels * pixels
-        let weightCount = weight.count
+        let inImage = g.channels * g.inPixels, weightCount = weight.count
         let partialCount = weightCount + (bias == nil ? 0 : outChannels)
         let partials = ScratchBuffer(count: context.layout.chunkCount * partialCount)
-        let steps = computedSteps(t, context)
+        let steps = StepImages(shape, isInputLayer && context.staticInput)
         // Nothing consumes the network input's gradient: the input layer
         // returns a one-element placeholder instead.
         var gradInput = Tensor(zeros: isInputLayer ? [1] : shape)
@@ -234,87 +194,82 @@ public final class Conv2d: Layer {
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
                     withProductWeight(context.precision) { w in
-                        let weightT = window == nil ? nil : transposedWeight(w)
+                        let gate = window.map { (window: $0, weightT: transposedWeight(w)) }
                         Parallel.forEach(context.chunks.count) { k in
-                            let chunkImages = images(of: context.chunks[k], timeSteps: steps, batch: n)
-                            let columns = chunkImages.count * pixels
-                            let gradProduct = ScratchBuffer(count: outChannels * columns)
+                            let chunkImages = steps.images(of: context.chunks[k])
+                            let gradOut = gatherGradient(dy, chunkImages, steps, g), ld = chunkImages.count * g.outPixels
+                            // The chunk's partial: dWᵀ [KH·KW, C, O] (`ConvWeightGradient`), then dbias [O].
                             let partial = partials.pointer + k * partialCount
-                            // Gather dY [T, N, O, P] into [O, B·P] (a static input's
-                            // copies summed in time order).
-                            Profiler.measure(part: .layout) {
-                                for (j, image) in chunkImages.enumerated() {
-                                    for o in 0..<outChannels {
-                                        let dst = gradProduct.pointer + o * columns + j * pixels
-                                        dst.update(from: dy + image * outImage + o * pixels, count: pixels)
-                                        for copy in Swift.stride(from: image + steps * n, to: t * n, by: steps * n) {
-                                            let src = dy + copy * outImage + o * pixels
-                                            Im2col.addRun(dst, src, count: pixels)
-                                        }
-                                    }
-                                }
-                                if bias != nil {
-                                    for o in 0..<outChannels {
-                                        partial[weightCount + o] = RowSums.sum(gradProduct.pointer + o * columns, count: columns)
-                                    }
-                                }
+                            if bias != nil {
+                                ConvWeightGradient.bias(gradBias: partial + weightCount, gradOut: gradOut.pointer, columns: ld, outChannels: outChannels)
                             }
-                            // The chunk's weight gradient goes to its partial as dWᵀ
-                            // [KH·KW, C, O], the event kernels' layout, on either path:
-                            // every rank's partials must share one layout for the sum.
                             if let events = chunkEvents[k] {
-                                Profiler.measure(part: .events) {
-                                    partial.update(repeating: 0, count: weightCount)
-                                    EventConv.weightGradient(gradWeightT: partial, events: events, gradOut: gradProduct.pointer, ld: columns,
-                                                             outChannels: outChannels, geometry: g)
-                                }
+                                ConvWeightGradient.events(gradWeightT: partial, events: events, gradOut: gradOut.pointer, ld: ld,
+                                                          outChannels: outChannels, geometry: g)
                             } else {
-                                let col = ScratchBuffer(count: g.patch * columns)
-                                Profiler.measure(part: .layout) {
-                                    for (j, image) in chunkImages.enumerated() {
-                                        Im2col.forward(col: col.pointer, ld: columns, column0: j * pixels,
-                                                       image: x + image * inImage, geometry: g)
-                                    }
-                                }
-                                // dWᵀ[K, O] = col[K, B·P] · dY[O, B·P]ᵀ (rows in weight order c, ky, kx) ...
-                                let gradWeightT = ScratchBuffer(count: weightCount)
-                                Profiler.measure(part: .gemm) {
-                                    Gemm.sgemm(transB: true, m: g.patch, n: outChannels, k: columns,
-                                               a: col.pointer, lda: columns, b: gradProduct.pointer, ldb: columns,
-                                               c: gradWeightT.pointer, ldc: outChannels)
-                                }
-                                // ... whose rows move to (ky, kx, c) order.
-                                Profiler.measure(part: .layout) {
-                                    EventConv.offsetMajorRows(partial, gradWeightT.pointer, outChannels: outChannels,
-                                                              channels: inChannels, offsets: kernel * kernel)
-                                }
+                                ConvWeightGradient.gemm(gradWeightT: partial, inputs: chunkImages.map { x + $0 * inImage },
+                                                        gradOut: gradOut.pointer, ld: ld, outChannels: outChannels, geometry: g)
                             }
                             context.precision.round(partial, count: partialCount)
                             guard !isInputLayer else { return }
-                            let dxImages = chunkImages.map { dx + $0 * inImage }
-                            if let window, let weightT, takesGate(window, chunkImages, inImage: inImage) {
-                                // Only where the input's surrogate window is open: elsewhere
-                                // the neuron below multiplies this gradient by zero.
-                                window.flags.withUnsafeBufferPointer { all in
-                                    weightT.withUnsafeBufferPointer { wt in
-                                        ConvInputGradient.gated(images: dxImages, flags: chunkImages.map { all.baseAddress! + $0 * inImage },
-                                                                gradOut: gradProduct.pointer, ld: columns,
-                                                                weightT: wt.baseAddress!, outChannels: outChannels, geometry: g)
-                                    }
-                                }
-                            } else {
-                                ConvInputGradient.dense(images: dxImages, gradOut: gradProduct.pointer, ld: columns,
-                                                        weight: w, outChannels: outChannels, geometry: g)
-                            }
-                            Profiler.measure(part: .layout) {
-                                for image in chunkImages { context.precision.round(dx + image * inImage, count: inImage) }
-                            }
+                            inputGradient(chunkImages.map { dx + $0 * inImage }, chunkImages, gradOut: gradOut.pointer, ld: ld,
+                                          weight: w, gate: gate, g, context.precision)
                         }
                     }
                 }
             }
         }
-        context.reducer.sumDeferred(partials, chunks: context.layout.chunkCount, count: partialCount) { [store, weight, bias, outChannels, inChannels, kernel] totals in
+        accumulateGradients(partials, count: partialCount, context)
+        return gradInput
+    }
+
+    /// dx of a chunk's images, rounded under -amp: only at the open values
+    /// (`ConvInputGradient.gated`) when few of the chunk's input values have
+    /// an open surrogate window (elsewhere the neuron below multiplies this
+    /// gradient by zero), else everywhere (`ConvInputGradient.dense`).
+    /// - Parameters:
+    ///   - dxImages: the chunk's images of dx [C, H, W], in dY's column order.
+    ///   - gradOut: dY [O, ld] of the chunk.
+    ///   - weight: W [O, C, KH, KW]; `gate` holds it as [KH·KW, C, O] with the input's open window.
+    private func inputGradient(_ dxImages: [UnsafeMutablePointer<Float>], _ chunkImages: [Int], gradOut: UnsafePointer<Float>, ld: Int,
+                               weight: UnsafePointer<Float>, gate: (window: OpenWindow, weightT: ScratchBuffer)?,
+                               _ g: ConvGeometry, _ precision: Precision) {
+        let inImage = g.channels * g.inPixels
+        if let gate, takesGate(gate.window, chunkImages, inImage: inImage) {
+            gate.window.flags.withUnsafeBufferPointer { all in
+                ConvInputGradient.gated(images: dxImages, flags: chunkImages.map { all.baseAddress! + $0 * inImage },
+                                        gradOut: gradOut, ld: ld, weightT: gate.weightT.pointer, outChannels: outChannels, geometry: g)
+            }
+        } else {
+            ConvInputGradient.dense(images: dxImages, gradOut: gradOut, ld: ld, weight: weight, outChannels: outChannels, geometry: g)
+        }
+        Profiler.measure(part: .layout) {
+            for image in dxImages { precision.round(image, count: inImage) }
+        }
+    }
+
+    /// dY [T, N, O, OH·OW] of a chunk's images as [O, B·OH·OW], each image
+    /// with the later steps that repeat it (a static input) added in time order.
+    private func gatherGradient(_ dy: UnsafePointer<Float>, _ chunkImages: [Int], _ steps: StepImages, _ g: ConvGeometry) -> ScratchBuffer {
+        let pixels = g.outPixels, columns = chunkImages.count * pixels, outImage = outChannels * pixels
+        let gathered = ScratchBuffer(count: outChannels * columns)
+        Profiler.measure(part: .layout) {
+            for (j, image) in chunkImages.enumerated() {
+                for o in 0..<outChannels {
+                    let dst = gathered.pointer + o * columns + j * pixels
+                    dst.update(from: dy + image * outImage + o * pixels, count: pixels)
+                    for copy in steps.repeats(of: image) { Im2col.addRun(dst, dy + copy * outImage + o * pixels, count: pixels) }
+                }
+            }
+        }
+        return gathered
+    }
+
+    /// Adds the chunks' partials [dWᵀ, dbias], once summed over the chunks
+    /// of every rank in a fixed order, to the weight and bias gradients.
+    private func accumulateGradients(_ partials: ScratchBuffer, count: Int, _ context: StepContext) {
+        let weightCount = weight.count
+        context.reducer.sumDeferred(partials, chunks: context.layout.chunkCount, count: count) { [store, weight, bias, outChannels, inChannels, kernel] totals in
             totals.withUnsafeBufferPointer { sums in
                 let gradWeight = ScratchBuffer(count: weightCount)
                 EventConv.outputMajor(gradWeight.pointer, sums.baseAddress!, outChannels: outChannels,
@@ -323,6 +278,26 @@ public final class Conv2d: Layer {
                 if let bias { store.accumulateGradient(bias, sums.baseAddress! + weightCount) }
             }
         }
-        return gradInput
+    }
+}
+
+/// Where a chunk's images sit among the T·N images of [T, N, …]. With a
+/// static input only the first time step is computed; the later steps
+/// repeat it.
+private struct StepImages {
+    let timeSteps: Int, batch: Int, computed: Int
+
+    init(_ shape: [Int], _ staticInput: Bool) {
+        timeSteps = shape[0]; batch = shape[1]; computed = staticInput ? 1 : shape[0]
+    }
+
+    /// The images of one chunk in column order: (t, sample) for t-major, over the computed steps.
+    func images(of chunk: Range<Int>) -> [Int] {
+        (0..<computed).flatMap { t in chunk.map { t * batch + $0 } }
+    }
+
+    /// The images that repeat `image` at the later steps, in time order (none without a static input).
+    func repeats(of image: Int) -> StrideTo<Int> {
+        stride(from: image + computed * batch, to: timeSteps * batch, by: computed * batch)
     }
 }

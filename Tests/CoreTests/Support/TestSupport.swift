@@ -73,29 +73,18 @@ func dot(_ a: Tensor, _ b: Tensor) -> Double {
     zip(a.data, b.data).reduce(0) { $0 + Double($1.0) * Double($1.1) }
 }
 
-/// Direct 7-loop convolution: the definition the im2col + GEMM path must equal.
+/// The plain loops of `EventConv.reference` over every image of x [T, N, C, H, W]:
+/// the definition both the im2col + GEMM and the event-driven paths must equal.
 func directConvolution(_ x: Tensor, weight w: Tensor, bias: [Float]?, stride: Int, padding: Int) -> Tensor {
-    let images = x.shape[0] * x.shape[1], c = x.shape[2], h = x.shape[3], wd = x.shape[4]
-    let o = w.shape[0], k = w.shape[2]
-    let oh = (h + 2 * padding - k) / stride + 1, ow = (wd + 2 * padding - k) / stride + 1
-    var y = Tensor(zeros: [x.shape[0], x.shape[1], o, oh, ow])
-    for n in 0..<images {
-        for oc in 0..<o {
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var sum = Double(bias?[oc] ?? 0)
-                    for ic in 0..<c {
-                        for ky in 0..<k {
-                            for kx in 0..<k {
-                                let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
-                                guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                                sum += Double(x.data[((n * c + ic) * h + iy) * wd + ix])
-                                    * Double(w.data[((oc * c + ic) * k + ky) * k + kx])
-                            }
-                        }
-                    }
-                    y.data[((n * o + oc) * oh + oy) * ow + ox] = Float(sum)
-                }
+    let g = ConvGeometry(channels: x.shape[2], height: x.shape[3], width: x.shape[4], kernel: w.shape[2],
+                         stride: stride, padding: padding)
+    let o = w.shape[0], inImage = g.channels * g.inPixels, outImage = o * g.outPixels
+    var y = Tensor(zeros: [x.shape[0], x.shape[1], o, g.outHeight, g.outWidth])
+    y.data.withUnsafeMutableBufferPointer { ys in
+        x.data.withUnsafeBufferPointer { xs in
+            for image in 0..<(x.shape[0] * x.shape[1]) {
+                EventConv.reference(ys.baseAddress! + image * outImage, image: xs.baseAddress! + image * inImage,
+                                    weight: w.data, bias: bias, outChannels: o, geometry: g)
             }
         }
     }

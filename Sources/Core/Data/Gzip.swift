@@ -1,13 +1,6 @@
 import CZlib
 import Foundation
 
-/// A problem reading a data file, worded for the user: the file, what was
-/// expected, what was found.
-public struct DataError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 public enum Gzip {
     /// Whether `data` starts with the gzip magic bytes.
     public static func isCompressed(_ data: Data) -> Bool {

@@ -82,19 +82,3 @@ public final class Flatten: Layer {
         gradOutput.reshaped(shape)
     }
 }
-
-extension Tensor {
-    /// Direct encoding: the same static images `[N, C, H, W]` as the input of
-    /// each of `timeSteps` steps, `[T, N, C, H, W]`.
-    public func repeatedOverTime(_ timeSteps: Int) -> Tensor {
-        Tensor(shape: [timeSteps] + shape, data: Array([[Float]](repeating: data, count: timeSteps).joined()))
-    }
-
-    /// Elementwise sum of two tensors of the same shape.
-    public static func + (a: Tensor, b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "Tensor +: shapes \(a.shape) and \(b.shape)")
-        var out = a
-        for i in 0..<out.count { out.data[i] += b.data[i] }
-        return out
-    }
-}

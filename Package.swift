@@ -36,7 +36,7 @@ let package = Package(
         // Debian's serial HDF5 (libhdf5-dev): headers and library live under hdf5/serial.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "Core", dependencies: ["CBLAS", "CZlib", "CRuntime", "CTurboJPEG", "CHDF5"],
-                exclude: ["Data/Resources/DIGITS-README.md"],
+                exclude: ["README.md", "Data/Resources/DIGITS-README.md"],
                 resources: [.embedInCode("Data/Resources/digits.csv.gz")],
                 swiftSettings: fastMath),
         .target(name: "Distributed", dependencies: ["Core", "CMPI"], swiftSettings: fastMath),

@@ -109,6 +109,23 @@ final class DocumentationTests: XCTestCase {
         XCTAssertEqual(broken, [], "broken relative links")
     }
 
+    /// `Sources/Core/README.md` maps Core's folders: a table row per folder,
+    /// and no row for a folder that is gone.
+    func testCoreMapHasARowForEveryFolder() throws {
+        let core = Self.root.appendingPathComponent("Sources/Core")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: core.path).filter { name in
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: core.appendingPathComponent(name).path, isDirectory: &isFolder)
+                && isFolder.boolValue
+        }
+        let map = try String(contentsOf: core.appendingPathComponent("README.md"), encoding: .utf8)
+        let row = try NSRegularExpression(pattern: "^\\| `([A-Za-z]+)/` \\|")
+        let rows = Self.matches(row, in: map).map { String($0.match.dropFirst(3).dropLast(4)) }
+        XCTAssertGreaterThan(folders.count, 1, "no folders found under \(core.path)")
+        XCTAssertEqual(Set(rows).sorted(), folders.sorted(), "Sources/Core/README.md rows against the folders of Sources/Core")
+        XCTAssertEqual(rows.count, Set(rows).count, "Sources/Core/README.md has a folder twice: \(rows)")
+    }
+
     /// GitHub's anchors of the headings of a Markdown text: lower case, spaces
     /// to hyphens, everything but letters, digits, `-` and `_` dropped.
     static func anchors(_ text: String) -> Set<String> {

@@ -71,4 +71,14 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(records, 2)
         XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("test_acc"))
     }
+
+    func testTensorBoardWriterNamesTheFileItCannotCreate() {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clif-tb-missing-\(getpid())/inner")
+        try? FileManager.default.removeItem(at: dir)
+        XCTAssertThrowsError(try TensorBoardWriter(directory: dir)) { error in
+            guard let error = error as? LoggingError else { return XCTFail("expected a LoggingError, got \(error)") }
+            XCTAssertTrue(error.description.hasPrefix("cannot create the TensorBoard event file \(dir.path)/events.out.tfevents."),
+                          error.description)
+        }
+    }
 }

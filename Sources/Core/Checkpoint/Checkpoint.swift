@@ -30,11 +30,6 @@ public struct TrainingState: Sendable, Equatable {
     }
 }
 
-/// A problem with a checkpoint, worded for the user.
-public struct CheckpointError: Error, CustomStringConvertible {
-    public let description: String
-}
-
 /// Checkpoints as safetensors files: the model's tensors under their PyTorch
 /// `state_dict` names (`conv1.weight`, `layer1.0.bn1.running_mean`, …,
 /// `num_batches_tracked` as int64), the optimiser state as

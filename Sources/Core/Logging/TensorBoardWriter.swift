@@ -13,7 +13,7 @@ public final class TensorBoardWriter {
         let stamp = Int(Date().timeIntervalSince1970)
         url = directory.appendingPathComponent("events.out.tfevents.\(stamp).\(host)")
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw DataError("cannot create the TensorBoard event file \(url.path)")
+            throw LoggingError("cannot create the TensorBoard event file \(url.path)")
         }
         handle = try FileHandle(forWritingTo: url)
         var first = Data()

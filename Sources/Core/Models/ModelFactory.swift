@@ -1,9 +1,3 @@
-/// A model name given on the command line (`-model`) that clif-mpi does not know,
-/// or an input it cannot take.
-public struct ModelError: Error, CustomStringConvertible {
-    public let description: String
-}
-
 /// What to build: the original's `-model` name and the data it sees.
 public struct ModelSpec: Sendable, Equatable {
     public var name: String

@@ -187,11 +187,6 @@ public final class Trainer {
     }
 }
 
-/// A training run that cannot go on, worded for the user.
-public struct TrainingError: Error, CustomStringConvertible {
-    public let description: String
-}
-
 /// Finds the first NaN or infinity of a step.
 public enum NonFinite {
     /// nil when the loss and every gradient are finite; otherwise which came

@@ -1,0 +1,4 @@
+/// A problem with a checkpoint, worded for the user.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let description: String
+}

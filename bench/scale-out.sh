@@ -14,7 +14,7 @@
 #   bench/scale-out.sh [--quick] [--out DIR]        (as root: namespaces, bridge, tc)
 #   python3 bench/scale_model.py DIR                (the model again on saved results)
 #
-# Full: about 12 min here; --quick: about 4 min (fewer sizes, ranks and jobs). Results go to
+# Full: about 20 min here; --quick: about 4 min (fewer sizes, ranks and jobs, one round). Results go to
 # DIR (default a new /tmp/clif-scale-out.XXXXXX): collectives.csv, units.csv, concurrent.csv,
 # jobs.csv, replay.csv, logs/. Uses the release build (swift build -c release --product clif-mpi).
 # Network: namespaces so-h1…so-h4 and so-head on the bridge so-br0, addresses 10.79.0.0/24
@@ -195,36 +195,13 @@ for count in 11169098 9470794 50186; do
   "$coll" --accumulate $count --reps 9 --label accumulate >"$OUT/logs/accumulate-$count.txt" 2>&1 \
     && append "$OUT/collectives.csv" "$OUT/logs/accumulate-$count.txt" accumulate
 done
-# The compute of an oversubscribed job alone: P single-thread processes (no MPI between them) at
-# once, each with its share of the batch, time-slicing the 2 cores as the ranks of a P-rank job
-# do; the slowest process's step is the compute the job's model uses for P > 2 (a cluster never
-# runs more ranks than cores, so only the checks of the jobs below need it).
-echo "model,input,T,b,processes,step_s_max,step_s_median,load" >"$OUT/concurrent.csv"
-concurrent() {  # model input T b P steps
-  local per=$(( $4 / $5 )) k l steps=() log
-  say "concurrent compute: $5 processes of $1 -b $per"
-  l=$(load)
-  for k in $(seq 1 "$5"); do
-    "$bin" bench --model "$1" --input "$2" -T "$3" -b "$per" --threads 1 --steps "$6" --warmup 1 \
-      >"$OUT/logs/concurrent-$1-$5-$k.txt" 2>&1 &
-  done
-  wait
-  for k in $(seq 1 "$5"); do
-    log="$OUT/logs/concurrent-$1-$5-$k.txt"
-    steps+=("$(sed -n 's/.*step: \([0-9.]*\) s.*/\1/p' "$log")")
-  done
-  printf '%s\n' "${steps[@]}" | sort -g | awk -v m="$1,$2,$3,$4,$5" -v l="$l" \
-    '{ v[NR] = $1 } END { if (NR) printf "%s,%s,%s,%s\n", m, v[NR], v[int((NR + 1) / 2)], l }' >>"$OUT/concurrent.csv"
-}
 if [ $QUICK = 1 ]; then
   unit $R18 1 1 1 3; unit $R18 4 4 1 2; unit $R18 4 1 1 2; unit $CNN 64 1 1 3; unit $VGG 2 2 1 2
-  concurrent $CNN 64 4 8
 else
   for b in 1 2 4 8; do unit $R18 $b $b 1 $(( b <= 2 ? 4 : 3 )); done
   unit $R18 8 1 1 3; unit $R18 8 1 2 3
   unit $CNN 8 1 1 5; unit $CNN 64 1 1 5; unit $CNN 64 1 2 5
   unit $VGG 1 1 1 3; unit $VGG 4 4 1 2
-  for p in 4 8; do concurrent $CNN 64 "$p" 8; concurrent $R18 8 "$p" 2; done
 fi
 
 # ---------------------------------------------------------------- 3. one step's collectives alone
@@ -261,28 +238,56 @@ if [ $have_net = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- 4. real training-step jobs
-echo "transport,P,model,input,T,b,threads,samples_per_s,step_s,comm_share,comm_s,computing_min_s,computing_median_s,computing_max_s,load" >"$OUT/jobs.csv"
-job() {  # transport P launcher model input T b steps
-  local log="$OUT/logs/job-$1-$2-$4-$7.txt" l
-  say "job: $4 b=$7 on $1, P=$2"
+# JOB_ROUNDS rounds (default 3, --quick 1), each running every job once, so that a slow minute of
+# this machine lands on all rank counts alike; the model takes the median of each job's rounds
+# and holds every P > 1 job to the P = 1 job of its model (the compute calibration).
+# The compute of an oversubscribed job alone is measured in the same rounds: P single-thread
+# processes (no MPI between them) at once, each with its share of the batch, time-slicing the 2
+# cores as the ranks of a P-rank job do; the slowest process's step is the compute the job's
+# model uses for P > 2 (a cluster never runs more ranks than cores, so only these checks need it).
+echo "round,model,input,T,b,processes,step_s_max,step_s_median,load" >"$OUT/concurrent.csv"
+concurrent() {  # round model input T b P steps
+  local per=$(( $5 / $6 )) k l steps=() log
+  say "concurrent compute (round $1): $6 processes of $2 -b $per"
   l=$(load)
-  if $3 "$2" "$bin" bench --model "$4" --input "$5" -T "$6" -b "$7" --threads 1 --steps "$8" --warmup 1 \
+  for k in $(seq 1 "$6"); do
+    "$bin" bench --model "$2" --input "$3" -T "$4" -b "$per" --threads 1 --steps "$7" --warmup 1 \
+      >"$OUT/logs/concurrent-$2-$6-$k-r$1.txt" 2>&1 &
+  done
+  wait
+  for k in $(seq 1 "$6"); do
+    log="$OUT/logs/concurrent-$2-$6-$k-r$1.txt"
+    steps+=("$(sed -n 's/.*step: \([0-9.]*\) s.*/\1/p' "$log")")
+  done
+  printf '%s\n' "${steps[@]}" | sort -g | awk -v m="$1,$2,$3,$4,$5,$6" -v l="$l" \
+    '{ v[NR] = $1 } END { if (NR) printf "%s,%s,%s,%s\n", m, v[NR], v[int((NR + 1) / 2)], l }' >>"$OUT/concurrent.csv"
+}
+echo "round,transport,P,model,input,T,b,threads,samples_per_s,step_s,comm_share,comm_s,computing_min_s,computing_median_s,computing_max_s,load" >"$OUT/jobs.csv"
+job() {  # round transport P launcher model input T b steps
+  local log="$OUT/logs/job-$2-$3-$5-$8-r$1.txt" l
+  say "job (round $1): $5 b=$8 on $2, P=$3"
+  l=$(load)
+  if $4 "$3" "$bin" bench --model "$5" --input "$6" -T "$7" -b "$8" --threads 1 --steps "$9" --warmup 1 \
        >"$log" 2>&1; then
     local sps step share comm busy
     sps=$(sed -n 's/^samples\/s: \([0-9.]*\).*/\1/p' "$log"); step=$(sed -n 's/.*step: \([0-9.]*\) s.*/\1/p' "$log")
     share=$(sed -n 's/^communication share: \([0-9.]*\) (\([0-9.]*\) s.*/\1/p' "$log")
     comm=$(sed -n 's/^communication share: \([0-9.]*\) (\([0-9.]*\) s.*/\2/p' "$log")
     busy=$(sed -n 's/.*computing per rank min \([0-9.]*\) s, median \([0-9.]*\) s, max \([0-9.]*\) s.*/\1,\2,\3/p' "$log")
-    echo "$1,$2,$4,$5,$6,$7,1,$sps,$step,$share,$comm,${busy:-,,},$l" >>"$OUT/jobs.csv"
+    echo "$1,$2,$3,$5,$6,$7,$8,1,$sps,$step,$share,$comm,${busy:-,,},$l" >>"$OUT/jobs.csv"
   else say "job failed (see $log)"; fi
 }
-if [ $QUICK = 1 ]; then job_ranks=(1 2 4); else job_ranks=(1 2 4 8); fi
-for p in "${job_ranks[@]}"; do job shm "$p" shm_mpirun $CNN 64 8; done
-for p in "${job_ranks[@]}"; do job shm "$p" shm_mpirun $R18 8 2; done
-if [ $have_net = 1 ]; then
-  for p in 2 4; do job tcp "$p" net_mpirun $CNN 64 8; done
-  [ $QUICK = 1 ] || for p in 2 4; do job tcp "$p" net_mpirun $R18 8 2; done
-fi
+if [ $QUICK = 1 ]; then job_ranks=(1 2 4); rounds=${JOB_ROUNDS:-1}; else job_ranks=(1 2 4 8); rounds=${JOB_ROUNDS:-3}; fi
+for round in $(seq 1 "$rounds"); do
+  for p in "${job_ranks[@]}"; do [ "$p" -le 2 ] || concurrent "$round" $CNN 64 "$p" 8; done
+  for p in "${job_ranks[@]}"; do job "$round" shm "$p" shm_mpirun $CNN 64 8; done
+  for p in "${job_ranks[@]}"; do [ "$p" -le 2 ] || concurrent "$round" $R18 8 "$p" 3; done
+  for p in "${job_ranks[@]}"; do job "$round" shm "$p" shm_mpirun $R18 8 3; done
+  if [ $have_net = 1 ]; then
+    for p in 2 4; do job "$round" tcp "$p" net_mpirun $CNN 64 8; done
+    [ $QUICK = 1 ] || for p in 2 4; do job "$round" tcp "$p" net_mpirun $R18 8 3; done
+  fi
+done
 net_down
 
 say "measurements done in $(( $(date +%s) - started )) s; results in $OUT"

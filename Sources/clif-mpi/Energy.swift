@@ -61,26 +61,22 @@ struct Energy: ParsableCommand {
 
     func measure(on communicator: Communicator) throws {
         Parallel.configure(workers: threads ?? Parallel.availableCores)
-        let trained = try checkpoint.map { try recordedArguments(of: $0, flag: "--checkpoint") } ?? RunArguments()
-        func recorded(_ value: String?, _ key: String, pass name: String) throws -> String {
-            try setting(value, recorded: key, in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: name)
-        }
+        let described = try CheckpointedModel(path: checkpoint, flag: "--checkpoint")
         let plotFile = plot.map { PlotFile(path: $0) }
         if communicator.rank == 0 { try plotFile?.checkFolder() }
-        let modelName = try recorded(model, "model", pass: "-model")
-        let datasetName = try recorded(dataset, "dataset", pass: "-dataset")
-        let neuronName = try recorded(neuron?.spelling, "neuron_model", pass: "-neuron")
-        let timeSteps = T ?? trained["T"].flatMap { Int($0) } ?? 6  // the original's default
-        let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
+        let modelName = try described.setting(model, "model", pass: "-model")
+        let datasetName = try described.setting(dataset, "dataset", pass: "-dataset")
+        let neuronName = try described.setting(neuron?.spelling, "neuron_model", pass: "-neuron")
+        let timeSteps = described.setting(T, "T", otherwise: 6) { Int($0) }  // the original's default
+        let tauValue = described.setting(tau, "tau", otherwise: 2.0) { Float($0) }
         // The flag's value is a known name; relu, or an unknown recorded name, is refused here.
         guard let neuronModel = ActivationKind(caseInsensitive: neuronName)?.neuronModel else {
             throw RunError(description: "-neuron \(neuronName): the energy estimate needs a spiking neuron (LIF, CLIF, PLIF)")
         }
         let base = NeuronConfig(model: neuronModel, surrogate: .rectangle, tau: tauValue)
-        let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"))
-        let network = try ModelFactory.make(ModelSpec(name: modelName, inChannels: data.channels, classes: data.classes,
-                                                      height: data.height, width: data.width, activation: .spiking(base)))
-        if let checkpoint { _ = try loadCheckpoint(checkpoint, into: network, optimizer: nil, communicator) }
+        let data = try described.dataset(datasetName, directory: dataDir, frames: timeSteps)
+        let network = try described.network(modelName, for: data, activation: .spiking(base))
+        try described.loadWeights(into: network) { try communicator.checkpointBytes($0) }
         let shard = Shard(rank: communicator.rank, size: communicator.size)
         let reducer = communicator.makeReducer()
 

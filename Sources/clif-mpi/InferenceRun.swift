@@ -12,31 +12,30 @@ struct InferenceRun {
     /// inference.py's default.
     struct Settings {
         var model: String, dataset: String, dataDirectory: String
-        var timeSteps: Int, tau: Float, neuron: String, split: FrameSplit
+        var timeSteps: Int, tau: Float, neuron: String
         var activation: Activation
         /// The neuron the checkpoint was trained with, when it records it.
         var trainedNeuron: String?
     }
 
-    func settings(recorded trained: RunArguments) throws -> Settings {
+    func settings(_ described: CheckpointedModel) throws -> Settings {
         let a = arguments
         // The flag is parsed already; a checkpoint's recorded neuron is checked here.
-        let recorded = trained["neuron_model"] ?? "LIF"
+        let recorded = described.trainedNeuron ?? "LIF"
         guard let neuron = a.neuron ?? NeuronName(argument: recorded) else {
             throw RunError(description: "the checkpoint records neuron_model '\(recorded)', which clif-mpi does not know; pass -neuron LIF, CLIF, PLIF or relu")
         }
-        let tau = a.tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
+        let tau = described.setting(a.tau, "tau", otherwise: 2.0) { Float($0) }
         let activation = Activation(neuron.value, surrogate: a.surrogate, tau: tau)
         if activation == .relu && a.resets != [nil] {
             throw RunError(description: "--v-reset \(a.vReset): -neuron relu has no membrane to reset; omit --v-reset")
         }
-        let timeSteps = activation == .relu ? 1 : a.T ?? trained["T"].flatMap { Int($0) } ?? 6
-        return Settings(model: a.model ?? trained["model"] ?? "spiking_vgg11_bn",
-                        dataset: a.dataset ?? trained["dataset"] ?? "cifar10",
-                        dataDirectory: a.dataDir ?? trained["data_dir"] ?? "./data",
+        let timeSteps = activation == .relu ? 1 : described.setting(a.T, "T", otherwise: 6) { Int($0) }
+        return Settings(model: described.setting(a.model, "model", otherwise: "spiking_vgg11_bn"),
+                        dataset: described.setting(a.dataset, "dataset", otherwise: "cifar10"),
+                        dataDirectory: described.setting(a.dataDir, "data_dir", otherwise: "./data"),
                         timeSteps: timeSteps, tau: tau, neuron: neuron.spelling,
-                        split: FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number,
-                        activation: activation, trainedNeuron: trained["neuron_model"])
+                        activation: activation, trainedNeuron: described.trainedNeuron)
     }
 
     /// The log folder's name, as inference.py builds it.
@@ -80,8 +79,8 @@ struct InferenceRun {
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: a.threads ?? Parallel.availableCores)
         let source = a.evaluated ?? a.preTrain.map { (path: $0, flag: "-pre_train") }
-        let trained = try source.map { try recordedArguments(of: $0.path, flag: $0.flag) } ?? RunArguments()
-        let s = try settings(recorded: trained)
+        let described = try CheckpointedModel(path: source?.path, flag: source?.flag ?? "-resume")
+        let s = try settings(described)
         let namespaceText = namespace(s)
         say(namespaceText)
 
@@ -95,47 +94,15 @@ struct InferenceRun {
             try output.prepare()
         }
 
-        let data: LoadedDataset
-        do {
-            data = try DatasetCatalog.load(s.dataset, dataDirectory: URL(fileURLWithPath: s.dataDirectory),
-                                           frames: s.timeSteps, split: s.split)
-        } catch let error as DataError {
-            throw RunError(description: "-dataset \(s.dataset): \(error.description)")
-        }
-        let network: Network
-        do {
-            network = try ModelFactory.make(ModelSpec(name: s.model, inChannels: data.channels, classes: data.classes,
-                                                      height: data.height, width: data.width, activation: s.activation,
-                                                      dropout: a.dropRate, seed: a.seed))
-        } catch let error as ModelError {
-            throw RunError(description: error.description)
-        }
+        let data = try described.dataset(s.dataset, directory: s.dataDirectory, frames: s.timeSteps)
+        let network = try described.network(s.model, for: data, activation: s.activation, dropout: a.dropRate, seed: a.seed)
         if let line = Self.familyLine(s.model) { say(line) }
         say(String(format: "Total Parameters: %.2fM", Double(network.parameters.count) / 1_000_000))
-
-        var maxTestAccuracy = "0"
-        if let evaluated = a.evaluated {
-            say("resuming...")
-            if let state = try loadCheckpoint(evaluated.path, into: network, optimizer: nil, communicator) {
-                maxTestAccuracy = "\(state.maxTestAccuracy)"
-                say("start epoch: \(state.epoch) , max test acc: \(maxTestAccuracy)")
-            }
-        }
-        if let preTrain = a.preTrain {
-            let state = try loadCheckpoint(preTrain, into: network, optimizer: nil, communicator)
-            say("use pre-trained model, max test acc: \(state?.maxTestAccuracy ?? 0)")
-        }
-        if source == nil { say("note: no -resume or -pre_train: evaluating the model -seed \(a.seed) initialises") }
+        let maxTestAccuracy = try loadWeights(into: network, described, communicator, say: say)
         say(existed ? folderPath : "Mkdir \(folderPath).")
         if leader {
-            let folder = output.url
-            if a.saveInit {
-                try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
-                                    state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
-                                                         arguments: RunArguments(namespace: namespaceText), model: s.model),
-                                    to: folder.appendingPathComponent("checkpoint_0.safetensors"))
-            }
-            try write(namespaceText, to: folder, append: false)
+            if a.saveInit { try saveInitial(network, s, namespace: namespaceText, in: output.url) }
+            try write(namespaceText, to: output.url, append: false)
         }
 
         let results = evaluate(network, on: data, s, communicator)
@@ -150,6 +117,36 @@ struct InferenceRun {
         say(memory)
         say("Final Throughput: \(throughput)")
         if leader { try write("\n" + info + "\n" + memory + "\n" + "Throughput\n" + throughput + "\n", to: output.url, append: true) }
+    }
+
+    /// Loads `-resume`'s checkpoint, then `-pre_train`'s (as inference.py
+    /// does), printing its lines; returns the max test accuracy to report.
+    func loadWeights(into network: Network, _ described: CheckpointedModel, _ communicator: Communicator,
+                     say: (String) -> Void) throws -> String {
+        let a = arguments
+        let read = { (path: String) in try communicator.checkpointBytes(path) }
+        var maxTestAccuracy = "0"
+        if let evaluated = a.evaluated {
+            say("resuming...")
+            if let state = try described.loadWeights(into: network, file: evaluated.path, read: read) {
+                maxTestAccuracy = "\(state.maxTestAccuracy)"
+                say("start epoch: \(state.epoch) , max test acc: \(maxTestAccuracy)")
+            }
+        }
+        if let preTrain = a.preTrain {
+            let state = try described.loadWeights(into: network, file: preTrain, read: read)
+            say("use pre-trained model, max test acc: \(state?.maxTestAccuracy ?? 0)")
+        }
+        if described.path == nil { say("note: no -resume or -pre_train: evaluating the model -seed \(a.seed) initialises") }
+        return maxTestAccuracy
+    }
+
+    /// `-save_init`: the evaluated weights as checkpoint_0.safetensors in the log folder.
+    func saveInitial(_ network: Network, _ s: Settings, namespace: String, in folder: URL) throws {
+        try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
+                            state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
+                                                 arguments: RunArguments(namespace: namespace), model: s.model),
+                            to: folder.appendingPathComponent("checkpoint_0.safetensors"))
     }
 
     /// Evaluates every `--v-reset` setting, printing clif-mpi's table on rank 0.

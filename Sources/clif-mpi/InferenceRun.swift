@@ -105,11 +105,11 @@ struct InferenceRun {
             try write(namespaceText, to: output.url, append: false)
         }
 
-        let results = evaluate(network, on: data, s, communicator)
+        let rows = evaluate(network, on: data, s, communicator)
         if leader, let plot {
-            try plot.write(chart(results, s, testImages: data.test.count, checkpoint: source?.path))
+            try plot.write(chart(rows, s, testImages: data.test.count, checkpoint: source?.path))
         }
-        guard let first = results.first else { return }
+        guard let first = rows.first?.result else { return }
         let info = "test_loss=\(first.loss), test_acc=\(first.top1), max_test_acc=\(maxTestAccuracy), total_time=\(first.seconds)"
         let memory = String(format: "after one epoch: %fGB", Double(peakResidentBytes()) / 1024 / 1024 / 1024)
         let throughput = "\(first.samplesPerSecond * Double(s.timeSteps))"
@@ -151,11 +151,8 @@ struct InferenceRun {
 
     /// Evaluates every `--v-reset` setting, printing clif-mpi's table on rank 0.
     func evaluate(_ network: Network, on data: LoadedDataset, _ s: Settings,
-                  _ communicator: Communicator) -> [Evaluation.Result] {
+                  _ communicator: Communicator) -> [ResetSweep.Row] {
         let a = arguments
-        let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let reducer = communicator.makeReducer()
-        let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
         let leader = communicator.rank == 0
         if leader {
             let trained = s.trainedNeuron.map { " trained with \($0)," } ?? ""
@@ -163,40 +160,31 @@ struct InferenceRun {
             print("| neuron | reset | top-1 | top-5 | loss | samples/s |")
             print("|---|---|---|---|---|---|")
         }
-        var results: [Evaluation.Result] = []
-        // Only the soft setting reaches here with relu, which has no neuron layers.
-        for reset in a.resets ?? [nil] {
-            if case .spiking(let base) = s.activation {
-                for (_, layer) in network.neurons {
-                    var config = base
-                    config.vReset = reset
-                    layer.config = config
-                }
-            }
-            let result = Evaluation.run(network, on: data.test, normalization: data.normalization, batchSize: a.b,
-                                        timeSteps: s.timeSteps, loss: loss, shard: shard, reducer: reducer,
-                                        precision: a.amp ? .bf16Autocast : .fp32)
-            results.append(result)
-            if leader {
-                let label = s.activation == .relu ? "–" : reset.map { "hard \($0)" } ?? "soft"
-                print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", s.neuron, label,
-                             100 * result.top1, 100 * result.top5, result.loss, result.samplesPerSecond))
-            }
+        let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
+        let setup = EvaluationSetup(data: data, batchSize: a.b, timeSteps: s.timeSteps, loss: loss,
+                                     precision: a.amp ? .bf16Autocast : .fp32,
+                                     shard: Shard(rank: communicator.rank, size: communicator.size),
+                                     reducer: communicator.makeReducer())
+        return ResetSweep(activation: s.activation, resets: a.resets ?? [nil]).run(network, setup) { row in
+            guard leader else { return }
+            let label = s.activation == .relu ? "–" : row.reset.map { "hard \($0)" } ?? "soft"
+            let r = row.result
+            print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", s.neuron, label,
+                         100 * r.top1, 100 * r.top5, r.loss, r.samplesPerSecond))
         }
-        return results
     }
 
     /// The table as `--plot` draws it: top-1 and top-5 per reset setting.
-    func chart(_ results: [Evaluation.Result], _ s: Settings, testImages: Int, checkpoint: String?) -> BarChart {
-        let labels = (arguments.resets ?? [nil]).map { reset in
-            "\(s.neuron) " + (s.activation == .relu ? "(ANN)" : reset.map { "hard reset \($0)" } ?? "soft reset")
+    func chart(_ rows: [ResetSweep.Row], _ s: Settings, testImages: Int, checkpoint: String?) -> BarChart {
+        let labels = rows.map { row in
+            "\(s.neuron) " + (s.activation == .relu ? "(ANN)" : row.reset.map { "hard reset \($0)" } ?? "soft reset")
         }
         let trained = s.trainedNeuron.map { ", trained with \($0)" } ?? ""
         return BarChart(title: "clif-mpi infer: \(s.model) on the \(s.dataset) test set (\(testImages) images)",
                         subtitle: "\(checkpoint.map { "checkpoint \($0)" } ?? "freshly initialised model")\(trained), T=\(s.timeSteps)",
                         valueAxis: "accuracy on the test set (%)", categoryAxis: "neuron and reset",
-                        categories: Array(labels.prefix(results.count)),
-                        series: [("top-1", results.map { 100 * $0.top1 }), ("top-5", results.map { 100 * $0.top5 })],
+                        categories: labels,
+                        series: [("top-1", rows.map { 100 * $0.result.top1 }), ("top-5", rows.map { 100 * $0.result.top5 })],
                         format: { String(format: "%.2f %%", $0) })
     }
 

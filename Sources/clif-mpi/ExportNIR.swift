@@ -53,34 +53,32 @@ struct ExportNIR: ParsableCommand {
     }
 
     func run() throws {
-        let trained = try recordedArguments(of: checkpoint, flag: "--checkpoint")
-        let modelName = try setting(model, recorded: "model", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-model")
-        let datasetName = try setting(dataset, recorded: "dataset", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-dataset")
-        let timeSteps = try setting(T, recorded: "T", in: trained, checkpoint: checkpoint, flag: "--checkpoint", pass: "-T") { Int($0) }
-        let tauValue = tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
+        let described = try CheckpointedModel(path: checkpoint, flag: "--checkpoint")
+        let modelName = try described.setting(model, "model", pass: "-model")
+        let datasetName = try described.setting(dataset, "dataset", pass: "-dataset")
+        let timeSteps = try described.setting(T, "T", pass: "-T") { Int($0) }
+        let tauValue = described.setting(tau, "tau", otherwise: 2.0) { Float($0) }
         let reset = Float(vReset)  // nil: soft, refused by the export naming the first layer
-        let activation = Activation(neuron.value, tau: tauValue, vReset: reset)
-        let split = FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number
-        let data = try DatasetCatalog.load(datasetName, dataDirectory: URL(fileURLWithPath: dataDir ?? trained["data_dir"] ?? "./data"),
-                                           frames: timeSteps, split: split)
-        let network = try ModelFactory.make(ModelSpec(name: modelName, inChannels: data.channels, classes: data.classes,
-                                                      height: data.height, width: data.width, activation: activation))
-        _ = try loadCheckpoint(checkpoint, into: network, optimizer: nil, SingleProcess())
+        let data = try described.dataset(datasetName, directory: dataDir, frames: timeSteps)
+        let network = try described.network(modelName, for: data, activation: Activation(neuron.value, tau: tauValue, vReset: reset))
+        try described.loadWeights(into: network)
         do {
-            let graph = try NIRGraph.export(network, inputShape: [data.channels, data.height, data.width], dt: dt)
-            try graph.write(to: output)
-            let lifCount = graph.nodes.filter { $0.node.typeName == "LIF" }.count
-            print("\(modelName) (trained with \(trained["neuron_model"] ?? "?")) as NIR: \(graph.nodes.count) nodes, \(graph.edges.count) edges, \(lifCount) LIF layers, dt \(dt), hard reset \(vReset) → \(output)")
-            if let reference {
-                let run = try NIRReference.record(network, set: data.test, normalization: data.normalization,
-                                                  count: samples, timeSteps: timeSteps)
-                try run.write(to: reference)
-                print("clif-mpi's spikes of \(run.lastNeuron) and logits on \(run.labels.count) test images, T=\(timeSteps) → \(reference)")
-            }
+            try export(network, data: data, model: modelName, trainedNeuron: described.trainedNeuron, timeSteps: timeSteps)
         } catch let error as NIRExportError {
             throw RunError(description: "\(checkpoint): cannot export to NIR: \(error.description)")
-        } catch let error as HDF5Error {
-            throw RunError(description: error.description)
         }
+    }
+
+    /// Writes the NIR file and the --reference run, printing a line for each.
+    func export(_ network: Network, data: LoadedDataset, model: String, trainedNeuron: String?, timeSteps: Int) throws {
+        let graph = try NIRGraph.export(network, inputShape: [data.channels, data.height, data.width], dt: dt)
+        try graph.write(to: output)
+        let lifCount = graph.nodes.filter { $0.node.typeName == "LIF" }.count
+        print("\(model) (trained with \(trainedNeuron ?? "?")) as NIR: \(graph.nodes.count) nodes, \(graph.edges.count) edges, \(lifCount) LIF layers, dt \(dt), hard reset \(vReset) → \(output)")
+        guard let reference else { return }
+        let run = try NIRReference.record(network, set: data.test, normalization: data.normalization,
+                                          count: samples, timeSteps: timeSteps)
+        try run.write(to: reference)
+        print("clif-mpi's spikes of \(run.lastNeuron) and logits on \(run.labels.count) test images, T=\(timeSteps) → \(reference)")
     }
 }

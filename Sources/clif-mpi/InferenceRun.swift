@@ -12,31 +12,30 @@ struct InferenceRun {
     /// inference.py's default.
     struct Settings {
         var model: String, dataset: String, dataDirectory: String
-        var timeSteps: Int, tau: Float, neuron: String, split: FrameSplit
+        var timeSteps: Int, tau: Float, neuron: String
         var activation: Activation
         /// The neuron the checkpoint was trained with, when it records it.
         var trainedNeuron: String?
     }
 
-    func settings(recorded trained: RunArguments) throws -> Settings {
+    func settings(_ described: CheckpointedModel) throws -> Settings {
         let a = arguments
         // The flag is parsed already; a checkpoint's recorded neuron is checked here.
-        let recorded = trained["neuron_model"] ?? "LIF"
+        let recorded = described.trainedNeuron ?? "LIF"
         guard let neuron = a.neuron ?? NeuronName(argument: recorded) else {
             throw RunError(description: "the checkpoint records neuron_model '\(recorded)', which clif-mpi does not know; pass -neuron LIF, CLIF, PLIF or relu")
         }
-        let tau = a.tau ?? trained["tau"].flatMap { Float($0) } ?? 2.0
+        let tau = described.setting(a.tau, "tau", otherwise: 2.0) { Float($0) }
         let activation = Activation(neuron.value, surrogate: a.surrogate, tau: tau)
         if activation == .relu && a.resets != [nil] {
             throw RunError(description: "--v-reset \(a.vReset): -neuron relu has no membrane to reset; omit --v-reset")
         }
-        let timeSteps = activation == .relu ? 1 : a.T ?? trained["T"].flatMap { Int($0) } ?? 6
-        return Settings(model: a.model ?? trained["model"] ?? "spiking_vgg11_bn",
-                        dataset: a.dataset ?? trained["dataset"] ?? "cifar10",
-                        dataDirectory: a.dataDir ?? trained["data_dir"] ?? "./data",
+        let timeSteps = activation == .relu ? 1 : described.setting(a.T, "T", otherwise: 6) { Int($0) }
+        return Settings(model: described.setting(a.model, "model", otherwise: "spiking_vgg11_bn"),
+                        dataset: described.setting(a.dataset, "dataset", otherwise: "cifar10"),
+                        dataDirectory: described.setting(a.dataDir, "data_dir", otherwise: "./data"),
                         timeSteps: timeSteps, tau: tau, neuron: neuron.spelling,
-                        split: FrameSplit(rawValue: trained["split_by"] ?? "number") ?? .number,
-                        activation: activation, trainedNeuron: trained["neuron_model"])
+                        activation: activation, trainedNeuron: described.trainedNeuron)
     }
 
     /// The log folder's name, as inference.py builds it.
@@ -80,8 +79,8 @@ struct InferenceRun {
         func say(_ line: String) { if leader { print(line) } }
         Parallel.configure(workers: a.threads ?? Parallel.availableCores)
         let source = a.evaluated ?? a.preTrain.map { (path: $0, flag: "-pre_train") }
-        let trained = try source.map { try recordedArguments(of: $0.path, flag: $0.flag) } ?? RunArguments()
-        let s = try settings(recorded: trained)
+        let described = try CheckpointedModel(path: source?.path, flag: source?.flag ?? "-resume")
+        let s = try settings(described)
         let namespaceText = namespace(s)
         say(namespaceText)
 
@@ -95,54 +94,22 @@ struct InferenceRun {
             try output.prepare()
         }
 
-        let data: LoadedDataset
-        do {
-            data = try DatasetCatalog.load(s.dataset, dataDirectory: URL(fileURLWithPath: s.dataDirectory),
-                                           frames: s.timeSteps, split: s.split)
-        } catch let error as DataError {
-            throw RunError(description: "-dataset \(s.dataset): \(error.description)")
-        }
-        let network: Network
-        do {
-            network = try ModelFactory.make(ModelSpec(name: s.model, inChannels: data.channels, classes: data.classes,
-                                                      height: data.height, width: data.width, activation: s.activation,
-                                                      dropout: a.dropRate, seed: a.seed))
-        } catch let error as ModelError {
-            throw RunError(description: error.description)
-        }
+        let data = try described.dataset(s.dataset, directory: s.dataDirectory, frames: s.timeSteps)
+        let network = try described.network(s.model, for: data, activation: s.activation, dropout: a.dropRate, seed: a.seed)
         if let line = Self.familyLine(s.model) { say(line) }
         say(String(format: "Total Parameters: %.2fM", Double(network.parameters.count) / 1_000_000))
-
-        var maxTestAccuracy = "0"
-        if let evaluated = a.evaluated {
-            say("resuming...")
-            if let state = try loadCheckpoint(evaluated.path, into: network, optimizer: nil, communicator) {
-                maxTestAccuracy = "\(state.maxTestAccuracy)"
-                say("start epoch: \(state.epoch) , max test acc: \(maxTestAccuracy)")
-            }
-        }
-        if let preTrain = a.preTrain {
-            let state = try loadCheckpoint(preTrain, into: network, optimizer: nil, communicator)
-            say("use pre-trained model, max test acc: \(state?.maxTestAccuracy ?? 0)")
-        }
-        if source == nil { say("note: no -resume or -pre_train: evaluating the model -seed \(a.seed) initialises") }
+        let maxTestAccuracy = try loadWeights(into: network, described, communicator, say: say)
         say(existed ? folderPath : "Mkdir \(folderPath).")
         if leader {
-            let folder = output.url
-            if a.saveInit {
-                try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
-                                    state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
-                                                         arguments: RunArguments(namespace: namespaceText), model: s.model),
-                                    to: folder.appendingPathComponent("checkpoint_0.safetensors"))
-            }
-            try write(namespaceText, to: folder, append: false)
+            if a.saveInit { try saveInitial(network, s, namespace: namespaceText, in: output.url) }
+            try write(namespaceText, to: output.url, append: false)
         }
 
-        let results = evaluate(network, on: data, s, communicator)
+        let rows = evaluate(network, on: data, s, communicator)
         if leader, let plot {
-            try plot.write(chart(results, s, testImages: data.test.count, checkpoint: source?.path))
+            try plot.write(chart(rows, s, testImages: data.test.count, checkpoint: source?.path))
         }
-        guard let first = results.first else { return }
+        guard let first = rows.first?.result else { return }
         let info = "test_loss=\(first.loss), test_acc=\(first.top1), max_test_acc=\(maxTestAccuracy), total_time=\(first.seconds)"
         let memory = String(format: "after one epoch: %fGB", Double(peakResidentBytes()) / 1024 / 1024 / 1024)
         let throughput = "\(first.samplesPerSecond * Double(s.timeSteps))"
@@ -152,13 +119,40 @@ struct InferenceRun {
         if leader { try write("\n" + info + "\n" + memory + "\n" + "Throughput\n" + throughput + "\n", to: output.url, append: true) }
     }
 
+    /// Loads `-resume`'s checkpoint, then `-pre_train`'s (as inference.py
+    /// does), printing its lines; returns the max test accuracy to report.
+    func loadWeights(into network: Network, _ described: CheckpointedModel, _ communicator: Communicator,
+                     say: (String) -> Void) throws -> String {
+        let a = arguments
+        let read = { (path: String) in try communicator.checkpointBytes(path) }
+        var maxTestAccuracy = "0"
+        if let evaluated = a.evaluated {
+            say("resuming...")
+            if let state = try described.loadWeights(into: network, file: evaluated.path, read: read) {
+                maxTestAccuracy = "\(state.maxTestAccuracy)"
+                say("start epoch: \(state.epoch) , max test acc: \(maxTestAccuracy)")
+            }
+        }
+        if let preTrain = a.preTrain {
+            let state = try described.loadWeights(into: network, file: preTrain, read: read)
+            say("use pre-trained model, max test acc: \(state?.maxTestAccuracy ?? 0)")
+        }
+        if described.path == nil { say("note: no -resume or -pre_train: evaluating the model -seed \(a.seed) initialises") }
+        return maxTestAccuracy
+    }
+
+    /// `-save_init`: the evaluated weights as checkpoint_0.safetensors in the log folder.
+    func saveInitial(_ network: Network, _ s: Settings, namespace: String, in folder: URL) throws {
+        try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
+                            state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
+                                                 arguments: RunArguments(namespace: namespace), model: s.model),
+                            to: folder.appendingPathComponent("checkpoint_0.safetensors"))
+    }
+
     /// Evaluates every `--v-reset` setting, printing clif-mpi's table on rank 0.
     func evaluate(_ network: Network, on data: LoadedDataset, _ s: Settings,
-                  _ communicator: Communicator) -> [Evaluation.Result] {
+                  _ communicator: Communicator) -> [ResetSweep.Row] {
         let a = arguments
-        let shard = Shard(rank: communicator.rank, size: communicator.size)
-        let reducer = communicator.makeReducer()
-        let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
         let leader = communicator.rank == 0
         if leader {
             let trained = s.trainedNeuron.map { " trained with \($0)," } ?? ""
@@ -166,40 +160,31 @@ struct InferenceRun {
             print("| neuron | reset | top-1 | top-5 | loss | samples/s |")
             print("|---|---|---|---|---|---|")
         }
-        var results: [Evaluation.Result] = []
-        // Only the soft setting reaches here with relu, which has no neuron layers.
-        for reset in a.resets ?? [nil] {
-            if case .spiking(let base) = s.activation {
-                for (_, layer) in network.neurons {
-                    var config = base
-                    config.vReset = reset
-                    layer.config = config
-                }
-            }
-            let result = Evaluation.run(network, on: data.test, normalization: data.normalization, batchSize: a.b,
-                                        timeSteps: s.timeSteps, loss: loss, shard: shard, reducer: reducer,
-                                        precision: a.amp ? .bf16Autocast : .fp32)
-            results.append(result)
-            if leader {
-                let label = s.activation == .relu ? "–" : reset.map { "hard \($0)" } ?? "soft"
-                print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", s.neuron, label,
-                             100 * result.top1, 100 * result.top5, result.loss, result.samplesPerSecond))
-            }
+        let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
+        let setup = EvaluationSetup(data: data, batchSize: a.b, timeSteps: s.timeSteps, loss: loss,
+                                     precision: a.amp ? .bf16Autocast : .fp32,
+                                     shard: Shard(rank: communicator.rank, size: communicator.size),
+                                     reducer: communicator.makeReducer())
+        return ResetSweep(activation: s.activation, resets: a.resets ?? [nil]).run(network, setup) { row in
+            guard leader else { return }
+            let label = s.activation == .relu ? "–" : row.reset.map { "hard \($0)" } ?? "soft"
+            let r = row.result
+            print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", s.neuron, label,
+                         100 * r.top1, 100 * r.top5, r.loss, r.samplesPerSecond))
         }
-        return results
     }
 
     /// The table as `--plot` draws it: top-1 and top-5 per reset setting.
-    func chart(_ results: [Evaluation.Result], _ s: Settings, testImages: Int, checkpoint: String?) -> BarChart {
-        let labels = (arguments.resets ?? [nil]).map { reset in
-            "\(s.neuron) " + (s.activation == .relu ? "(ANN)" : reset.map { "hard reset \($0)" } ?? "soft reset")
+    func chart(_ rows: [ResetSweep.Row], _ s: Settings, testImages: Int, checkpoint: String?) -> BarChart {
+        let labels = rows.map { row in
+            "\(s.neuron) " + (s.activation == .relu ? "(ANN)" : row.reset.map { "hard reset \($0)" } ?? "soft reset")
         }
         let trained = s.trainedNeuron.map { ", trained with \($0)" } ?? ""
         return BarChart(title: "clif-mpi infer: \(s.model) on the \(s.dataset) test set (\(testImages) images)",
                         subtitle: "\(checkpoint.map { "checkpoint \($0)" } ?? "freshly initialised model")\(trained), T=\(s.timeSteps)",
                         valueAxis: "accuracy on the test set (%)", categoryAxis: "neuron and reset",
-                        categories: Array(labels.prefix(results.count)),
-                        series: [("top-1", results.map { 100 * $0.top1 }), ("top-5", results.map { 100 * $0.top5 })],
+                        categories: labels,
+                        series: [("top-1", rows.map { 100 * $0.result.top1 }), ("top-5", rows.map { 100 * $0.result.top5 })],
                         format: { String(format: "%.2f %%", $0) })
     }
 

@@ -34,6 +34,16 @@ final class EnergyCommandTests: XCTestCase {
         XCTAssertEqual(row("| CLIF |")[1], String(format: "%.2f %%", 100 * accuracy))
     }
 
+    /// Event streams are cut into -T frames: a T other than the original's
+    /// default 6 measures (it stopped on a precondition before).
+    func testEventDataIsFramedByT() throws {
+        let data = try Tool.temporaryFolder("energy-dvs")
+        try DVSCommandTests.writeGestureFolder(data)
+        let run = try Tool.run(try Tool.binary.path, ["energy", "-model", "spiking_vgg11_bn", "-dataset", "dvsgesture",
+                                                      "-data_dir", data.path, "-neuron", "CLIF", "-T", "4", "-b", "16"])
+        Tool.assertOutput(run, contains: ["spiking_vgg11_bn, freshly initialised, T=4, dvsgesture test set", "| ANN | "])
+    }
+
     func testBadEnergyInput() throws {
         let noModel = try Tool.run(try Tool.binary.path, ["energy", "-dataset", "digits", "-neuron", "CLIF"])
         XCTAssertNotEqual(noModel.status, 0)

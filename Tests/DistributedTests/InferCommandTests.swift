@@ -51,22 +51,15 @@ final class InferCommandTests: XCTestCase {
     }
 
     func testBadInferInput() throws {
-        let missing = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", "/nonexistent.safetensors"])
-        XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.output.contains("/nonexistent.safetensors"), missing.output)
-        let badReset = try Tool.run(try Tool.binary.path, ["infer", "--checkpoint", "x", "--v-reset", "soft"])
-        XCTAssertNotEqual(badReset.status, 0)
-        XCTAssertTrue(badReset.output.contains("--v-reset"), badReset.output)
-        let reluReset = try Tool.run(try Tool.binary.path, ["infer", "-neuron", "relu", "--v-reset", "-0.1"])
-        XCTAssertNotEqual(reluReset.status, 0)
-        XCTAssertTrue(reluReset.output.contains("--v-reset -0.1: -neuron relu has no membrane to reset"), reluReset.output)
+        try Tool.assertRefused(["infer", "--checkpoint", "/nonexistent.safetensors"], saying: "/nonexistent.safetensors")
+        try Tool.assertRefused(["infer", "--checkpoint", "x", "--v-reset", "soft"], saying: "--v-reset")
+        try Tool.assertRefused(["infer", "-neuron", "relu", "--v-reset", "-0.1"],
+                               saying: "--v-reset -0.1: -neuron relu has no membrane to reset")
         // -resume and --checkpoint are one flag: two different files are refused.
-        let both = try Tool.run(try Tool.binary.path, ["infer", "-resume", "a.pth", "--checkpoint", "b.pth"])
-        XCTAssertNotEqual(both.status, 0)
-        XCTAssertTrue(both.output.contains("-resume a.pth and --checkpoint b.pth name different files"), both.output)
-        let missingResume = try Tool.run(try Tool.binary.path, ["infer", "-resume", "/nonexistent.pth", "--checkpoint", "/nonexistent.pth"])
-        XCTAssertNotEqual(missingResume.status, 0)
-        XCTAssertTrue(missingResume.output.contains("-resume /nonexistent.pth: cannot read it"), missingResume.output)
+        try Tool.assertRefused(["infer", "-resume", "a.pth", "--checkpoint", "b.pth"],
+                               saying: "-resume a.pth and --checkpoint b.pth name different files")
+        try Tool.assertRefused(["infer", "-resume", "/nonexistent.pth", "--checkpoint", "/nonexistent.pth"],
+                               saying: "-resume /nonexistent.pth: cannot read it")
     }
 }
 

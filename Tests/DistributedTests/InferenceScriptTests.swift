@@ -104,14 +104,13 @@ final class InferenceScriptTests: XCTestCase {
         try Self.writeOriginalCheckpoint(model: model, data: data, to: root.appendingPathComponent(resume))
 
         let run = try Tool.run(try Tool.binary.path, ["infer"] + words, directory: root, timeout: 900)
-        XCTAssertEqual(run.status, 0, run.output, file: file, line: lineNumber)
-        for expected in ["Namespace(T=\(timeSteps), amp=False, b=\(value("-b") ?? "128"), ",
-                         "model='\(model)'", "neuron_model='\(neuron)'", "resume='\(resume)'", "out_dir='./logs_infer'",
-                         model.hasPrefix("spiking_resnet") ? "using Resnet model." : "using Spiking VGG model.",
-                         "Total Parameters: ", "resuming...", "start epoch: 200 , max test acc: 0.5",
-                         "Mkdir ./logs_infer/\(folder).", "max_test_acc=0.5, total_time=", "after one epoch: ", "Final Throughput: "] {
-            XCTAssertTrue(run.output.contains(expected), "missing \(expected):\n\(run.output)", file: file, line: lineNumber)
-        }
+        Tool.assertOutput(run, contains: [
+            "Namespace(T=\(timeSteps), amp=False, b=\(value("-b") ?? "128"), ",
+            "model='\(model)'", "neuron_model='\(neuron)'", "resume='\(resume)'", "out_dir='./logs_infer'",
+            model.hasPrefix("spiking_resnet") ? "using Resnet model." : "using Spiking VGG model.",
+            "Total Parameters: ", "resuming...", "start epoch: 200 , max test acc: 0.5",
+            "Mkdir ./logs_infer/\(folder).", "max_test_acc=0.5, total_time=", "after one epoch: ", "Final Throughput: ",
+        ], file: file, line: lineNumber)
         // inference.py's test_acc is the table's top-1.
         let info = try XCTUnwrap(run.output.split(separator: "\n").first { $0.hasPrefix("test_loss=") }, file: file, line: lineNumber)
         let accuracy = try XCTUnwrap(info.split(separator: ", ").first { $0.hasPrefix("test_acc=") }.flatMap { Double($0.dropFirst(9)) })
@@ -154,9 +153,8 @@ final class InferenceScriptTests: XCTestCase {
     /// A freshly initialised `model` for `data`'s shape, written as the original's
     /// `checkpoint_max.pth` (epoch 199, max_test_acc 0.5) at `url`.
     static func writeOriginalCheckpoint(model: String, data: LoadedDataset, to url: URL) throws {
-        let network = try ModelFactory.make(ModelSpec(name: model, inChannels: data.channels, classes: data.classes,
-                                                      height: data.height, width: data.width,
-                                                      activation: try XCTUnwrap(Activation(name: "CLIF")), seed: 7))
+        let network = try CheckpointedModel(path: nil, flag: "-resume")
+            .network(model, for: data, activation: try XCTUnwrap(Activation(name: "CLIF")), seed: 7)
         let folder = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let safetensors = folder.appendingPathComponent("fresh.safetensors")

@@ -10,55 +10,40 @@ struct JobOptions: ParsableArguments {
     var allowHeterogeneous = false
 }
 
-/// Runs a command on this process alone, or as one rank of an MPI job when
-/// started by mpirun. A failure on any rank prints its rank and cause and
-/// stops the whole job (MPI_Abort), so no rank waits forever on a dead peer.
+/// A command's run as a `Session` (this process alone, or one rank of an MPI
+/// job started by mpirun), with the session's outcomes as exit statuses: an
+/// `ExitCode` thrown by the body ends every rank in order.
 enum Job {
     static func run(_ options: JobOptions, _ body: (Communicator) throws -> Void) throws {
-        let mpi = MPICommunicator.launchedByMPI ? MPICommunicator() : nil
-        let communicator: Communicator = mpi ?? SingleProcess()
-        do {
-            try checkKernels(communicator, options)
-            try body(communicator)
-        } catch let exit as ExitCode {
-            // An orderly stop every rank agreed on: no abort.
-            mpi?.finalize()
-            throw exit
-        } catch {
-            if communicator.size > 1 {
-                FileHandle.standardError.write(Data("Error on rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
-                communicator.abort(code: 1)
-            }
-            mpi?.finalize()
-            throw error
-        }
-        mpi?.finalize()
+        try run(options, session: { try body($0.communicator) })
     }
 
-    /// Every rank runs `KernelProbe` and the ranks compare fingerprints. Ranks that compute
-    /// different bits stop the job on every rank, before anything is read or written, with
-    /// one message from rank 0 — unless `--allow-heterogeneous`, which prints a note instead.
-    static func checkKernels(_ communicator: Communicator, _ options: JobOptions) throws {
-        guard communicator.size > 1 else { return }
-        let perturbed = ProbePerturbation.fromEnvironment().contains(communicator.rank)
-        let placement = Placement.gather(communicator,
-                                         fingerprint: KernelProbe.fingerprint(seed: KernelProbe.seed &+ (perturbed ? 1 : 0)))
-        let leader = communicator.rank == 0
-        guard !placement.computesSameBits else {
-            if leader && placement.blasCores.count > 1 {
-                print("note: the ranks run different OpenBLAS kernels (\(placement.blasCores.joined(separator: ", "))) that compute the same bits on the kernel probe; the probe covers common shapes only, so check a short run against one process")
+    static func run(_ options: JobOptions, session body: (Session) throws -> Void) throws {
+        do {
+            try Session.run(allowHeterogeneous: options.allowHeterogeneous,
+                            kernels: { report($0, options, leader: $1.isLeader) }) { session in
+                do { try body(session) } catch let exit as ExitCode { throw OrderlyStop(status: exit.rawValue) }
             }
-            return
+        } catch let stop as OrderlyStop {
+            throw ExitCode(stop.status)
         }
-        if options.allowHeterogeneous {
-            if leader {
-                print("note: \(placement.summary) compute different bits (OpenBLAS kernel, CPU, libm or build differ); with --allow-heterogeneous this run goes on, and its results depend on which ranks run where: they are not those of one process")
-            }
-            return
-        }
-        if leader {
+    }
+
+    /// What rank 0 says about the kernel probe: a note when the ranks run
+    /// other OpenBLAS kernels or (with --allow-heterogeneous) compute other
+    /// bits; the refusal, on standard error, when they compute other bits.
+    static func report(_ agreement: KernelAgreement, _ options: JobOptions, leader: Bool) {
+        guard leader else { return }
+        switch agreement {
+        case .identical:
+            break
+        case .sameBitsOtherKernels(let cores):
+            print("note: the ranks run different OpenBLAS kernels (\(cores.joined(separator: ", "))) that compute the same bits on the kernel probe; the probe covers common shapes only, so check a short run against one process")
+        case .differentBits(let summary) where options.allowHeterogeneous:
+            print("note: \(summary) compute different bits (OpenBLAS kernel, CPU, libm or build differ); with --allow-heterogeneous this run goes on, and its results depend on which ranks run where: they are not those of one process")
+        case .differentBits(let summary):
             FileHandle.standardError.write(Data("""
-                Error: \(placement.summary) compute different bits (OpenBLAS kernel, CPU, libm or build differ), \
+                Error: \(summary) compute different bits (OpenBLAS kernel, CPU, libm or build differ), \
                 so this job would not give the same bits as one process. Run every rank on hosts of one kind with \
                 the same clif-mpi binary and libraries (a DYNAMIC_ARCH OpenBLAS takes one kernel everywhere with \
                 OPENBLAS_CORETYPE set to a core every host supports, e.g. Haswell), or pass --allow-heterogeneous \
@@ -66,15 +51,5 @@ enum Job {
 
                 """.utf8))
         }
-        throw ExitCode.failure
-    }
-}
-
-/// A test hook: `CLIF_MPI_PERTURB_PROBE=<rank>[,<rank>…]` makes those ranks compute the kernel
-/// probe on other inputs, as ranks on a CPU with other kernels would compute other bits.
-enum ProbePerturbation {
-    static func fromEnvironment() -> Set<Int> {
-        guard let value = ProcessInfo.processInfo.environment["CLIF_MPI_PERTURB_PROBE"] else { return [] }
-        return Set(value.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
     }
 }

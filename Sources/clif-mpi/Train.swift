@@ -87,7 +87,7 @@ struct Train: ParsableCommand {
 
     mutating func run() throws {
         let run = TrainingRun(arguments: self)
-        try Job.run(job) { try run.execute(on: $0) }
+        try Job.run(job, session: { try run.execute(in: $0) })
     }
 }
 

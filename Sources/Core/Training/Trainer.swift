@@ -93,84 +93,88 @@ public final class Trainer {
         reducer.sum(values.map { Float($0) }, chunks: 1, count: values.count).map { Double($0) }
     }
 
+    /// The epoch's running training figures (sums over the global batches so far).
+    struct EpochSums {
+        var loss: Double, hits: Double, top5: Double, seen: Double
+        init(_ sums: [Double]) { loss = sums[0]; hits = sums[1]; top5 = sums[2]; seen = sums[3] }
+        var array: [Double] { [loss, hits, top5, seen] }
+    }
+
+    /// The epoch's training batches on this process, from `state.batchInEpoch`.
+    func trainingBatches(epoch: Int) throws -> ShardedBatches {
+        let train = BatchSource(set: dataset.train, batchSize: options.batchSize, normalization: dataset.normalization,
+                                augmentation: options.augment ? dataset.augmentation : .none,
+                                shuffle: options.shuffle, seed: options.seed, dropLast: options.dropLastBatch)
+        let first = state.batchInEpoch
+        guard (0...train.batchCount).contains(first) else {
+            throw TrainingError(description: "cannot continue epoch \(epoch) at batch \(first + 1): it has \(train.batchCount) batches")
+        }
+        return ShardedBatches(source: train, epoch: epoch, from: first, shard: shard, chunkSamples: options.chunkSamples,
+                              mixing: options.augment ? options.mixing : nil, prefetch: true)
+    }
+
     /// Trains the rest of epoch `epoch` and evaluates; nil when the step
     /// limit stops it before its last batch.
     func runEpoch(_ epoch: Int) throws -> EpochReport? {
         let start = Date()
         let lr = options.schedule.rate(base: options.learningRate, epoch: epoch)
         optimizer.learningRate = lr
-        let train = BatchSource(set: dataset.train, batchSize: options.batchSize, normalization: dataset.normalization,
-                                augmentation: options.augment ? dataset.augmentation : .none,
-                                shuffle: options.shuffle, seed: options.seed, dropLast: options.dropLastBatch)
-        let mixing = options.augment ? options.mixing : nil
-        let order = train.order(epoch: epoch)
-        let layouts = (0..<train.batchCount).map { shard.layout(batch: train.indices(of: $0, in: order).count,
-                                                                 chunkSize: options.chunkSamples) }
-        let prefetcher = Prefetcher { [train] i in
-            let indices = train.indices(of: i, in: order)
-            let offset = layouts[i].globalOffset
-            if let mixing {
-                return train.prepareMixed(indices, local: offset..<(offset + layouts[i].localBatch), epoch: epoch,
-                                          batch: i, mixing: mixing)
-            }
-            let local = indices.dropFirst(offset).prefix(layouts[i].localBatch)
-            return train.prepare(local, epoch: epoch)
-        }
-        let sums = state.epochSums
-        var lossSum = sums[0], hits = sums[1], top5 = sums[2], seen = sums[3]
-        let first = state.batchInEpoch
-        guard (0...train.batchCount).contains(first) else {
-            throw TrainingError(description: "cannot continue epoch \(epoch) at batch \(first + 1): it has \(train.batchCount) batches")
-        }
-        if first < train.batchCount { prefetcher.request(first) }
-        for i in first..<train.batchCount {
+        let batches = try trainingBatches(epoch: epoch)
+        let batchCount = batches.source.batchCount
+        var sums = EpochSums(state.epochSums)
+        var iterator = batches.makeIterator()
+        while iterator.position < batches.batches.count {
             if stepLimitReached || agreedStop() {
                 stoppedOnRequest = !stepLimitReached
-                state.batchInEpoch = i
-                state.epochSums = [lossSum, hits, top5, seen]
+                state.batchInEpoch = batches.batches[iterator.position]
+                state.epochSums = sums.array
                 return nil
             }
-            if i + 1 < train.batchCount { prefetcher.request(i + 1) }
-            let batch = prefetcher.take(i)
-            let context = StepContext(layout: layouts[i], reducer: reducer, training: true,
-                                      timeSteps: options.timeSteps, seed: options.seed, step: state.globalStep,
-                                      staticInput: !batch.perStep, localBatchNorm: options.batchNorm == .local,
-                                      observer: observer, precision: options.precision)
-            let buffersBefore = options.onNonFinite == .skip ? network.buffers.values : []
-            let result = TrainingStep.gradients(network, input: batch.networkInput(timeSteps: options.timeSteps),
-                                                targets: batch.targets, loss: options.loss, context: context)
-            // Totals are global (a NaN anywhere reaches every rank through the
-            // exact reducer), so every rank takes the same branch.
-            let problem = NonFinite.find(loss: result.loss, in: network)
-            if let problem {
-                let message = "step \(state.globalStep + 1) (epoch \(epoch), batch \(i + 1)): \(problem)"
-                guard options.onNonFinite == .skip else { throw TrainingError(description: "non-finite values at " + message) }
-                network.buffers.values = buffersBefore
-                onSkippedStep?(message)
-            } else {
-                optimizer.step(parameters: &network.parameters.values, gradients: network.parameters.gradients)
-            }
-            if options.batchNorm == .local { reducer.shareFromFirstRank(&network.buffers.values) }
-            state.globalStep += 1
-            try onStep?(state.globalStep)
-            // A skipped step does not count in the epoch's training figures.
-            guard problem == nil else { continue }
-            let local = Accuracy.hits(logits: result.logits, labels: batch.labels)
+            guard let item = iterator.next() else { break }
+            guard let result = try trainStep(item, epoch: epoch) else { continue }
+            let local = Accuracy.hits(logits: result.logits, labels: item.batch.labels)
             let counts = globalSum([Double(local.top1), Double(local.top5)])
-            let n = Double(layouts[i].globalBatch)
-            lossSum += Double(result.loss) * n; hits += counts[0]; top5 += counts[1]; seen += n
-            onBatch?(BatchProgress(phase: "train", epoch: epoch, batch: i + 1, batches: train.batchCount,
-                                   loss: lossSum / seen, top1: 100 * hits / seen, top5: 100 * top5 / seen,
-                                   elapsed: Date().timeIntervalSince(start)))
+            let n = Double(item.layout.globalBatch)
+            sums.loss += Double(result.loss) * n; sums.hits += counts[0]; sums.top5 += counts[1]; sums.seen += n
+            onBatch?(BatchProgress(phase: "train", epoch: epoch, batch: item.index + 1, batches: batchCount,
+                                   loss: sums.loss / sums.seen, top1: 100 * sums.hits / sums.seen,
+                                   top5: 100 * sums.top5 / sums.seen, elapsed: Date().timeIntervalSince(start)))
         }
         let trainSeconds = Date().timeIntervalSince(start)
         let test = evaluate(epoch: epoch, start: start)
-        let testAccuracy = test.top1
-        return EpochReport(epoch: epoch, lr: Double(lr), trainLoss: seen > 0 ? lossSum / seen : 0,
-                           trainAcc: seen > 0 ? hits / seen : 0, testLoss: test.loss, testAcc: testAccuracy,
-                           testTop5: test.top5, maxTestAcc: max(state.maxTestAccuracy, testAccuracy),
+        let seen = sums.seen
+        return EpochReport(epoch: epoch, lr: Double(lr), trainLoss: seen > 0 ? sums.loss / seen : 0,
+                           trainAcc: seen > 0 ? sums.hits / seen : 0, testLoss: test.loss, testAcc: test.top1,
+                           testTop5: test.top5, maxTestAcc: max(state.maxTestAccuracy, test.top1),
                            seconds: Date().timeIntervalSince(start),
                            samplesPerSecond: trainSeconds > 0 ? seen / trainSeconds : 0)
+    }
+
+    /// One optimiser step on `item`; nil when it had non-finite values and
+    /// was skipped (`onNonFinite` `.skip`), which does not count in the
+    /// epoch's training figures.
+    private func trainStep(_ item: ShardedBatch, epoch: Int) throws -> StepResult? {
+        let context = item.context(reducer: reducer, training: true, timeSteps: options.timeSteps, seed: options.seed,
+                                   step: state.globalStep, localBatchNorm: options.batchNorm == .local,
+                                   observer: observer, precision: options.precision)
+        let buffersBefore = options.onNonFinite == .skip ? network.buffers.values : []
+        let result = TrainingStep.gradients(network, input: item.input(timeSteps: options.timeSteps),
+                                            targets: item.batch.targets, loss: options.loss, context: context)
+        // Totals are global (a NaN anywhere reaches every rank through the
+        // exact reducer), so every rank takes the same branch.
+        let problem = NonFinite.find(loss: result.loss, in: network)
+        if let problem {
+            let message = "step \(state.globalStep + 1) (epoch \(epoch), batch \(item.index + 1)): \(problem)"
+            guard options.onNonFinite == .skip else { throw TrainingError(description: "non-finite values at " + message) }
+            network.buffers.values = buffersBefore
+            onSkippedStep?(message)
+        } else {
+            optimizer.step(parameters: &network.parameters.values, gradients: network.parameters.gradients)
+        }
+        if options.batchNorm == .local { reducer.shareFromFirstRank(&network.buffers.values) }
+        state.globalStep += 1
+        try onStep?(state.globalStep)
+        return problem == nil ? result : nil
     }
 
     /// Loss, top-1 and top-5 (fractions) over the whole test set.

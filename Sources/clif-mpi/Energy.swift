@@ -48,14 +48,14 @@ struct Energy: ParsableCommand {
 
     func run() throws {
         let command = self
-        try Job.run(job) { try command.measure(on: $0) }
+        try Job.run(job, session: { try command.measure(in: $0) })
     }
 
-    func measure(on communicator: Communicator) throws {
-        Parallel.configure(workers: threads ?? Parallel.availableCores)
+    func measure(in session: Session) throws {
+        session.configureWorkers(threads)
         let described = try CheckpointedModel(path: checkpoint, flag: "--checkpoint")
         let plotFile = plot.map { PlotFile(path: $0) }
-        if communicator.rank == 0 { try plotFile?.checkFolder() }
+        if session.isLeader { try plotFile?.checkFolder() }
         let modelName = try described.setting(model, "model", pass: "-model")
         let datasetName = try described.setting(dataset, "dataset", pass: "-dataset")
         let neuronName = try described.setting(neuron?.spelling, "neuron_model", pass: "-neuron")
@@ -68,16 +68,17 @@ struct Energy: ParsableCommand {
         let base = NeuronConfig(model: neuronModel, surrogate: .rectangle, tau: tauValue)
         let data = try described.dataset(datasetName, directory: dataDir, frames: timeSteps)
         let network = try described.network(modelName, for: data, activation: .spiking(base))
-        try described.loadWeights(into: network) { try communicator.checkpointBytes($0) }
+        try described.loadWeights(into: network) { try session.communicator.checkpointBytes($0) }
         let setup = EvaluationSetup(data: data, batchSize: b, timeSteps: timeSteps,
-                                     shard: Shard(rank: communicator.rank, size: communicator.size),
-                                     reducer: communicator.makeReducer())
+                                     shard: session.shard, reducer: session.makeReducer())
         let measured = EnergyMeasurement.measure(network, base: base, lifReset: lifReset ?? nil, setup) { totals in
-            totals.withUnsafeMutableBufferPointer { communicator.allreduceSum($0.baseAddress!, count: $0.count) }
+            totals.withUnsafeMutableBufferPointer { buffer in
+                if let base = buffer.baseAddress { session.communicator.allreduceSum(base, count: buffer.count) }
+            }
         }
-        guard communicator.rank == 0 else { return }
+        guard session.isLeader else { return }
         let source = checkpoint.map { "\(modelName) from \($0)" } ?? "\(modelName), freshly initialised"
-        print("\(source), T=\(timeSteps), \(datasetName) test set (\(data.test.count) images), \(communicator.size) process(es)")
+        print("\(source), T=\(timeSteps), \(datasetName) test set (\(data.test.count) images), \(session.size) process(es)")
         let report = EnergyReport(timeSteps: timeSteps, measured: measured)
         print(report.text)
         try plotFile?.write(report.chart(

@@ -104,6 +104,6 @@ struct Infer: ParsableCommand {
 
     func run() throws {
         let run = InferenceRun(arguments: self)
-        try Job.run(job) { try run.execute(on: $0) }
+        try Job.run(job, session: { try run.execute(in: $0) })
     }
 }

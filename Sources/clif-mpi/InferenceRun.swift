@@ -73,11 +73,11 @@ struct InferenceRun {
         return nil
     }
 
-    func execute(on communicator: Communicator) throws {
+    func execute(in session: Session) throws {
         let a = arguments
-        let leader = communicator.rank == 0
+        let leader = session.isLeader
         func say(_ line: String) { if leader { print(line) } }
-        Parallel.configure(workers: a.threads ?? Parallel.availableCores)
+        session.configureWorkers(a.threads)
         let source = a.evaluated ?? a.preTrain.map { (path: $0, flag: "-pre_train") }
         let described = try CheckpointedModel(path: source?.path, flag: source?.flag ?? "-resume")
         let s = try settings(described)
@@ -98,25 +98,30 @@ struct InferenceRun {
         let network = try described.network(s.model, for: data, activation: s.activation, dropout: a.dropRate, seed: a.seed)
         if let line = Self.familyLine(s.model) { say(line) }
         say(String(format: "Total Parameters: %.2fM", Double(network.parameters.count) / 1_000_000))
-        let maxTestAccuracy = try loadWeights(into: network, described, communicator, say: say)
+        let maxTestAccuracy = try loadWeights(into: network, described, session.communicator, say: say)
         say(existed ? folderPath : "Mkdir \(folderPath).")
         if leader {
             if a.saveInit { try saveInitial(network, s, namespace: namespaceText, in: output.url) }
             try write(namespaceText, to: output.url, append: false)
         }
 
-        let rows = evaluate(network, on: data, s, communicator)
+        let rows = evaluate(network, on: data, s, session)
         if leader, let plot {
             try plot.write(chart(rows, s, testImages: data.test.count, checkpoint: source?.path))
         }
-        guard let first = rows.first?.result else { return }
+        guard let first = rows.first?.result, leader else { return }
+        try finish(first, s, maxTestAccuracy: maxTestAccuracy, in: output.url)
+    }
+
+    /// inference.py's last lines, printed and appended to its log file.
+    func finish(_ first: Evaluation.Result, _ s: Settings, maxTestAccuracy: String, in folder: URL) throws {
         let info = "test_loss=\(first.loss), test_acc=\(first.top1), max_test_acc=\(maxTestAccuracy), total_time=\(first.seconds)"
         let memory = String(format: "after one epoch: %fGB", Double(peakResidentBytes()) / 1024 / 1024 / 1024)
         let throughput = "\(first.samplesPerSecond * Double(s.timeSteps))"
-        say(info)
-        say(memory)
-        say("Final Throughput: \(throughput)")
-        if leader { try write("\n" + info + "\n" + memory + "\n" + "Throughput\n" + throughput + "\n", to: output.url, append: true) }
+        print(info)
+        print(memory)
+        print("Final Throughput: \(throughput)")
+        try write("\n" + info + "\n" + memory + "\n" + "Throughput\n" + throughput + "\n", to: folder, append: true)
     }
 
     /// Loads `-resume`'s checkpoint, then `-pre_train`'s (as inference.py
@@ -151,20 +156,19 @@ struct InferenceRun {
 
     /// Evaluates every `--v-reset` setting, printing clif-mpi's table on rank 0.
     func evaluate(_ network: Network, on data: LoadedDataset, _ s: Settings,
-                  _ communicator: Communicator) -> [ResetSweep.Row] {
+                  _ session: Session) -> [ResetSweep.Row] {
         let a = arguments
-        let leader = communicator.rank == 0
+        let leader = session.isLeader
         if leader {
             let trained = s.trainedNeuron.map { " trained with \($0)," } ?? ""
-            print("\(s.model)\(trained) evaluated with \(s.neuron), T=\(s.timeSteps), \(s.dataset) test set (\(data.test.count) images), \(communicator.size) process(es)")
+            print("\(s.model)\(trained) evaluated with \(s.neuron), T=\(s.timeSteps), \(s.dataset) test set (\(data.test.count) images), \(session.size) process(es)")
             print("| neuron | reset | top-1 | top-5 | loss | samples/s |")
             print("|---|---|---|---|---|---|")
         }
         let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
         let setup = EvaluationSetup(data: data, batchSize: a.b, timeSteps: s.timeSteps, loss: loss,
                                      precision: a.amp ? .bf16Autocast : .fp32,
-                                     shard: Shard(rank: communicator.rank, size: communicator.size),
-                                     reducer: communicator.makeReducer())
+                                     shard: session.shard, reducer: session.makeReducer())
         return ResetSweep(activation: s.activation, resets: a.resets ?? [nil]).run(network, setup) { row in
             guard leader else { return }
             let label = s.activation == .relu ? "–" : row.reset.map { "hard \($0)" } ?? "soft"

@@ -23,25 +23,22 @@ public enum Evaluation {
         let start = Date()
         let source = BatchSource(set: set, batchSize: batchSize, normalization: normalization,
                                  augmentation: .none, shuffle: false, seed: 0)
-        let order = source.order(epoch: 0)
         var lossSum = 0.0, hits = 0.0, top5 = 0.0, seen = 0
         var result = Result(loss: 0, top1: 0, top5: 0, samples: 0, seconds: 0)
-        for i in 0..<source.batchCount {
-            let indices = source.indices(of: i, in: order)
-            let layout = shard.layout(batch: indices.count, chunkSize: chunkSamples)
-            let batch = source.prepare(indices.dropFirst(layout.globalOffset).prefix(layout.localBatch), epoch: 0)
-            let context = StepContext(layout: layout, reducer: reducer, training: false, timeSteps: timeSteps,
-                                      staticInput: !batch.perStep, observer: observer, precision: precision)
-            let step = TrainingStep.evaluate(network, input: batch.networkInput(timeSteps: timeSteps),
-                                             targets: .labels(batch.labels), loss: loss, context: context)
-            let local = Accuracy.hits(logits: step.logits, labels: batch.labels)
+        for item in ShardedBatches(source: source, epoch: 0, shard: shard, chunkSamples: chunkSamples) {
+            let context = item.context(reducer: reducer, training: false, timeSteps: timeSteps, observer: observer,
+                                       precision: precision)
+            let step = TrainingStep.evaluate(network, input: item.input(timeSteps: timeSteps),
+                                             targets: .labels(item.batch.labels), loss: loss, context: context)
+            let local = Accuracy.hits(logits: step.logits, labels: item.batch.labels)
             // Hit counts are integers: the exact reducer adds them without rounding.
             let counts = reducer.sum([Float(local.top1), Float(local.top5)], chunks: 1, count: 2)
-            lossSum += Double(step.loss) * Double(indices.count)
-            hits += Double(counts[0]); top5 += Double(counts[1]); seen += indices.count
+            let samples = item.layout.globalBatch
+            lossSum += Double(step.loss) * Double(samples)
+            hits += Double(counts[0]); top5 += Double(counts[1]); seen += samples
             result = Result(loss: lossSum / Double(seen), top1: hits / Double(seen), top5: top5 / Double(seen),
                             samples: seen, seconds: Date().timeIntervalSince(start))
-            progress?(i + 1, source.batchCount, result)
+            progress?(item.index + 1, source.batchCount, result)
         }
         return result
     }

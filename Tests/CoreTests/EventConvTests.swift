@@ -150,7 +150,7 @@ final class EventConvTests: XCTestCase {
     /// forward, the 3×3 stride-1 weight gradient over L1 slabs) add the same
     /// values in the same order as the general kernels: equal bit for bit.
     func testTiledKernelsEqualTheGeneralOnesBitForBit() {
-        defer { EventConv.gatherColumnLimit = 512 * 1024; EventConv.generalWeightGradient = false }
+        defer { EventConv.gatherColumnLimit = 0; EventConv.generalWeightGradient = false }
         let cases: [(c: Int, o: Int, h: Int, w: Int, s: Int, p: Int)] = [
             (70, 64, 7, 9, 1, 1), (5, 128, 4, 4, 1, 0), (130, 64, 6, 5, 2, 1), (3, 8, 1, 1, 1, 1), (9, 24, 5, 3, 1, 2),
         ]
@@ -172,7 +172,7 @@ final class EventConvTests: XCTestCase {
                     }
                     func weightGradient(general: Bool) -> [Float] {
                         EventConv.generalWeightGradient = general
-                        var sums = randomTensor([9 * c * o], seed: 6).data
+                        var sums = [Float](repeating: .nan, count: 9 * c * o)   // a value left unwritten fails
                         EventConv.weightGradient(gradWeightT: &sums, events: events, gradOut: dy, ld: images * g.outPixels,
                                                  outChannels: o, geometry: g)
                         return sums

@@ -46,7 +46,6 @@ public enum ConvWeightGradient {
     public static func events(gradWeightT: UnsafeMutablePointer<Float>, events: InputEvents,
                               gradOut: UnsafePointer<Float>, ld: Int, outChannels o: Int, geometry g: ConvGeometry) {
         Profiler.measure(part: .events) {
-            gradWeightT.update(repeating: 0, count: g.patch * o)
             EventConv.weightGradient(gradWeightT: gradWeightT, events: events, gradOut: gradOut, ld: ld, outChannels: o, geometry: g)
         }
     }

@@ -6,10 +6,11 @@ extension EventConv {
     /// Set by tests: every geometry takes the general weight-gradient kernel.
     nonisolated(unsafe) static var generalWeightGradient = false
 
-    /// gradWeightT[K, O] += the weight gradient of every image of `events`:
-    /// `gradWeightT[k·C + c, :] += v · dY[p, :]` for every event v (channel c)
-    /// and kernel offset k that takes it to output pixel p. `gradOut` is dY
-    /// of the images as [O, ld], image j at columns j·P ..< (j + 1)·P.
+    /// gradWeightT[K, O] = the weight gradient of every image of `events`:
+    /// `gradWeightT[k·C + c, :] = Σ v · dY[p, :]` over every event v (channel
+    /// c) and kernel offset k that takes it to output pixel p; overwrites
+    /// gradWeightT. `gradOut` is dY of the images as [O, ld], image j at
+    /// columns j·P ..< (j + 1)·P.
     ///
     /// A tile of images' dY (`tileValues`) is made pixel-major with a zero
     /// border, so that every offset of an event reads a row — a zero row when
@@ -41,11 +42,18 @@ extension EventConv {
     /// for L1 (`slabValues`); for each slab and channel the 8 columns of all
     /// nine gradient rows (k, c) sum in registers while the channel's events
     /// pass once, each event reading the 3×3 neighbourhood of its dY. Every
-    /// row adds the same events in the same order as the general kernel.
+    /// row adds the same events in the same order as the general kernel. The
+    /// first tile's sums start from zero in registers, so gradWeightT is
+    /// neither zeroed nor read first (for ResNet-18's layer4 that was 9.4 MB
+    /// per chunk, twice, for each of its 3×3 stride-1 convolutions).
     static func weightGradient3x3(gradWeightT: UnsafeMutablePointer<Float>, events: InputEvents,
                                   gradOut: UnsafePointer<Float>, ld: Int, outChannels o: Int, geometry g: ConvGeometry) {
         precondition(g.kernel == 3 && g.stride == 1 && o % 8 == 0)
         let c = g.channels, images = events.imageCount, uniform = events.values.isEmpty
+        guard images > 0 else {
+            gradWeightT.update(repeating: 0, count: 9 * c * o)
+            return
+        }
         // Event (iy, ix) reaches output (iy + P − ky, ix + P − kx): rows from iy + P − 2.
         let low = max(0, 2 - g.padding)
         let paddedWidth = low + max(g.outWidth, g.width + g.padding)
@@ -65,7 +73,6 @@ extension EventConv {
         // gradWeightT is summed into as [C][O/8][9][8], so that a slab's rows
         // are contiguous (in [9, C, O] they lie C·O values apart).
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: 9 * c * o)
-        reorderRows(sums, gradWeightT, channels: c, outChannels: o, toSlabs: true)
         defer { tile.deallocate(); offsets.deallocate(); values.deallocate(); sums.deallocate() }
         // Kernel offset (ky, kx) reads dY ky padded rows and kx pixels before the event's position.
         let rowBytes = paddedWidth * 8 * 4
@@ -106,18 +113,18 @@ extension EventConv {
                         }
                     }
                     start[c] = slot
+                    // The first tile writes every row of `sums`, from zero (+0, as a zeroed buffer held).
+                    let fresh = first == 0
                     for block in 0..<(o / 8) {
                         let slab = UnsafeRawPointer(tile + block * slabSize)
                         for ch in 0..<c {
                             let members = start[ch]..<start[ch + 1]
-                            guard !members.isEmpty else { continue }
+                            guard !members.isEmpty || fresh else { continue }
                             let rows = UnsafeMutableRawPointer(sums + (ch * (o / 8) + block) * 72)
                             @inline(__always) func row(_ k: Int) -> UnsafeMutableRawPointer { rows + k * 32 }
-                            var a0 = row(0).loadUnaligned(as: SIMD8<Float>.self), a1 = row(1).loadUnaligned(as: SIMD8<Float>.self)
-                            var a2 = row(2).loadUnaligned(as: SIMD8<Float>.self), a3 = row(3).loadUnaligned(as: SIMD8<Float>.self)
-                            var a4 = row(4).loadUnaligned(as: SIMD8<Float>.self), a5 = row(5).loadUnaligned(as: SIMD8<Float>.self)
-                            var a6 = row(6).loadUnaligned(as: SIMD8<Float>.self), a7 = row(7).loadUnaligned(as: SIMD8<Float>.self)
-                            var a8 = row(8).loadUnaligned(as: SIMD8<Float>.self)
+                            @inline(__always) func sum(_ k: Int) -> SIMD8<Float> { fresh ? .zero : row(k).loadUnaligned(as: SIMD8<Float>.self) }
+                            var a0 = sum(0), a1 = sum(1), a2 = sum(2), a3 = sum(3), a4 = sum(4)
+                            var a5 = sum(5), a6 = sum(6), a7 = sum(7), a8 = sum(8)
                             for e in members {
                                 // Offset (ky, kx) reads ky rows and kx pixels before the event:
                                 // three row pointers, the pixel steps as constant displacements.
@@ -143,24 +150,20 @@ extension EventConv {
                 }
             }
         }
-        reorderRows(gradWeightT, sums, channels: c, outChannels: o, toSlabs: false)
+        reorderRows(gradWeightT, sums, channels: c, outChannels: o)
     }
 
-    /// [C][O/8][9][8] ← [9, C, O] (`toSlabs`), or back. Channel by channel,
-    /// the slab side runs in order and the nine rows of the other side each
-    /// in order too (a scattered walk over whole layers cost as much as the
-    /// products: every 32-byte piece on another page).
+    /// [9, C, O] ← [C][O/8][9][8]. Channel by channel, the slab side runs in
+    /// order and the nine rows of the other side each in order too (a
+    /// scattered walk over whole layers cost as much as the products: every
+    /// 32-byte piece on another page).
     private static func reorderRows(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>,
-                                    channels c: Int, outChannels o: Int, toSlabs: Bool) {
+                                    channels c: Int, outChannels o: Int) {
         for ch in 0..<c {
             for block in 0..<(o / 8) {
                 for k in 0..<9 {
                     let slab = ((ch * (o / 8) + block) * 9 + k) * 8, row = (k * c + ch) * o + block * 8
-                    if toSlabs {
-                        (target + slab).update(from: source + row, count: 8)
-                    } else {
-                        (target + row).update(from: source + slab, count: 8)
-                    }
+                    (target + row).update(from: source + slab, count: 8)
                 }
             }
         }
@@ -171,6 +174,7 @@ extension EventConv {
                                                 gradOut: UnsafePointer<Float>, ld: Int, outChannels o: Int, geometry g: ConvGeometry) {
         let s = g.stride, classes = s * s, c = g.channels, images = events.imageCount
         let fullBlocks = o / Block.width * Block.width
+        gradWeightT.update(repeating: 0, count: g.kernel * g.kernel * c * o)
         // An event at (iy, ix) reaches output row (iy + P − ky) / S from the
         // offsets ky ≡ iy + P (mod S): row a − ky / S with a = (iy + P) / S,
         // from a − (KH − 1) / S up to (H − 1 + P) / S; the border covers

@@ -99,9 +99,8 @@ public final class BatchNorm2d: Layer {
     private func trainingForward(_ input: Tensor, _ context: StepContext) -> Tensor {
         let (t, n, p) = dimensions(input.shape)
         let m = statisticsCount(pixels: p, context)
-        var output = Tensor(zeros: input.shape)
         var mean = [Float](), invStd = [Float]()
-        input.withPointer { x in
+        let output = input.withPointer { x in
             mean = statisticsSum(chunkSums(x, shape: input.shape, context: context), count: t * channels, context)
                 .map { $0 / m }
             // Two passes: the variance from centred values, not E[x²] − E[x]².
@@ -110,7 +109,8 @@ public final class BatchNorm2d: Layer {
             invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
             updateRunningStatistics(mean: mean, variance: variance, count: m, timeSteps: t)
             let gamma = Array(parameters.values[weight.range]), beta = Array(parameters.values[bias.range])
-            output.withMutablePointer { y in
+            // forEachRow visits every (t, n, c) row: no zeroing first.
+            return Tensor(shape: input.shape) { y in
                 forEachRow(t: t, n: n, p: p, context) { s, c, offset in
                     let scale = invStd[s] * gamma[c], shift = beta[c] - mean[s] * scale
                     for i in 0..<p { y[offset + i] = x[offset + i] * scale + shift }
@@ -137,10 +137,9 @@ public final class BatchNorm2d: Layer {
     /// Eval mode: the running statistics, the same for every time step.
     private func evaluationForward(_ input: Tensor) -> Tensor {
         let (t, n, p) = dimensions(input.shape)
-        var output = Tensor(zeros: input.shape)
         let (scale, shift) = evaluationAffine()
-        input.withPointer { x in
-            output.withMutablePointer { y in
+        let output = input.withPointer { x in
+            Tensor(shape: input.shape) { y in
                 for image in 0..<(t * n) {
                     for c in 0..<channels {
                         let offset = (image * channels + c) * p
@@ -227,10 +226,9 @@ public final class BatchNorm2d: Layer {
 
         let m = statisticsCount(pixels: p, context)
         let gamma = Array(parameters.values[weight.range])
-        var gradInput = Tensor(zeros: saved.input.shape)
-        saved.input.withPointer { x in
+        let gradInput = saved.input.withPointer { x in
             gradOutput.withPointer { dy in
-                gradInput.withMutablePointer { dx in
+                Tensor(shape: saved.input.shape) { dx in   // every row written: no zeroing first
                     forEachRow(t: t, n: n, p: p, context) { s, c, offset in
                         let scale = gamma[c] * invStd[s]
                         if training {

@@ -131,11 +131,11 @@ public final class SpikingNeuron: Layer {
         let memory = config.model == .clif ? ScratchBuffer(count: input.count) : nil
         let spikes = ScratchBuffer(count: input.count)
         run(input, spikes: spikes.pointer, charged: charged.pointer, memory: memory?.pointer, context)
-        var gradInput = Tensor(zeros: input.shape)
         var partials = [Float](repeating: 0, count: context.layout.chunkCount)
         let k = decay
-        gradOutput.withPointer { dy in
-            gradInput.withMutablePointer { dx in
+        // The chunks' columns cover the whole width: the kernel writes every value of dx.
+        let gradInput = Tensor(shape: input.shape) { dx in
+            gradOutput.withPointer { dy in
                 partials.withUnsafeMutableBufferPointer { partial in
                     Parallel.forEach(context.chunks.count) { index in
                         let chunk = context.chunks[index]

@@ -168,65 +168,13 @@ public final class BatchNorm2d: Layer {
         self.saved = nil
         let (t, n, p) = dimensions(saved.input.shape)
         let training = !saved.mean.isEmpty
-        // Per-statistic mean and 1/σ: batch ones in training, running ones in eval.
-        let mean: [Float], invStd: [Float]
-        if training {
-            (mean, invStd) = (saved.mean, saved.invStd)
-        } else {
-            let rm = Array(buffers.values[runningMean.range]), rv = Array(buffers.values[runningVar.range])
-            mean = (0..<(t * channels)).map { rm[$0 % channels] }
-            invStd = (0..<(t * channels)).map { 1 / (rv[$0 % channels] + epsilon).squareRoot() }
-        }
-        let statistics = t * channels
-        // Σ dy and Σ dy·x̂ per (t, c) over the global batch.
-        let partials = ScratchBuffer(count: context.layout.chunkCount * 2 * statistics)
-        saved.input.withPointer { x in
-            gradOutput.withPointer { dy in
-                Parallel.forEach(context.chunks.count) { k in
-                    let chunk = context.chunks[k]
-                    for step in 0..<t {
-                        for c in 0..<channels {
-                            let s = step * channels + c
-                            var sumDy: Double = 0, sumDyXhat: Double = 0
-                            let mu = mean[s], inv = invStd[s]
-                            for sample in chunk {
-                                let offset = ((step * n + sample) * channels + c) * p
-                                // Rows in fp32 (vectorised), across rows in Double.
-                                sumDy += Double(RowSums.sum(dy + offset, count: p))
-                                sumDyXhat += Double(RowSums.dot(dy + offset, x + offset, count: p, shift: mu)) * Double(inv)
-                            }
-                            partials.pointer[k * 2 * statistics + s] = Float(sumDy)
-                            partials.pointer[k * 2 * statistics + statistics + s] = Float(sumDyXhat)
-                        }
-                    }
-                }
-            }
-        }
-        let sums = statisticsSum(partials.array, count: 2 * statistics, context)
-        let sumDy = Array(sums[0..<statistics]), sumDyXhat = Array(sums[statistics...])
-        var gradGamma = [Float](repeating: 0, count: channels), gradBeta = gradGamma
-        for step in 0..<t {
-            for c in 0..<channels {
-                gradGamma[c] += sumDyXhat[step * channels + c]
-                gradBeta[c] += sumDy[step * channels + c]
-            }
-        }
-        if context.localBatchNorm {
-            // Local sums: γ and β gradients still add up over every process.
-            context.reducer.sumDeferred(gradGamma + gradBeta, chunks: 1, count: 2 * channels) { [parameters, weight, bias, channels] totals in
-                totals.withUnsafeBufferPointer {
-                    parameters.accumulateGradient(weight, $0.baseAddress!)
-                    parameters.accumulateGradient(bias, $0.baseAddress! + channels)
-                }
-            }
-        } else {
-            gradGamma.withUnsafeBufferPointer { parameters.accumulateGradient(weight, $0.baseAddress!) }
-            gradBeta.withUnsafeBufferPointer { parameters.accumulateGradient(bias, $0.baseAddress!) }
-        }
+        let (mean, invStd) = training ? (saved.mean, saved.invStd) : runningStatistics(timeSteps: t)
+        let (sumDy, sumDyXhat) = gradientSums(gradOutput, saved.input, mean: mean, invStd: invStd, context)
+        accumulateAffineGradients(sumDy: sumDy, sumDyXhat: sumDyXhat, timeSteps: t, context)
 
         let m = statisticsCount(pixels: p, context)
         let gamma = Array(parameters.values[weight.range])
-        let gradInput = saved.input.withPointer { x in
+        return saved.input.withPointer { x in
             gradOutput.withPointer { dy in
                 Tensor(shape: saved.input.shape) { dx in   // every row written: no zeroing first
                     forEachRow(t: t, n: n, p: p, context) { s, c, offset in
@@ -244,6 +192,68 @@ public final class BatchNorm2d: Layer {
                 }
             }
         }
-        return gradInput
+    }
+
+    /// Eval mode's mean and 1/σ per (t, c): the running statistics, the same at every step.
+    private func runningStatistics(timeSteps t: Int) -> (mean: [Float], invStd: [Float]) {
+        let rm = Array(buffers.values[runningMean.range]), rv = Array(buffers.values[runningVar.range])
+        return ((0..<(t * channels)).map { rm[$0 % channels] },
+                (0..<(t * channels)).map { 1 / (rv[$0 % channels] + epsilon).squareRoot() })
+    }
+
+    /// Σ dy and Σ dy·x̂ per (t, c) over the global batch: per chunk (rows in
+    /// fp32, vectorised; across rows in Double), then the exact sum of the chunks.
+    /// x, dy: [T, N, C, H·W]; mean, invStd: [T·C].
+    private func gradientSums(_ gradOutput: Tensor, _ input: Tensor, mean: [Float], invStd: [Float],
+                              _ context: StepContext) -> (sumDy: [Float], sumDyXhat: [Float]) {
+        let (t, n, p) = dimensions(input.shape)
+        let statistics = t * channels
+        let partials = ScratchBuffer(count: context.layout.chunkCount * 2 * statistics)
+        input.withPointer { x in
+            gradOutput.withPointer { dy in
+                Parallel.forEach(context.chunks.count) { k in
+                    for step in 0..<t {
+                        for c in 0..<channels {
+                            let s = step * channels + c
+                            var sumDy: Double = 0, sumDyXhat: Double = 0
+                            let mu = mean[s], inv = invStd[s]
+                            for sample in context.chunks[k] {
+                                let offset = ((step * n + sample) * channels + c) * p
+                                sumDy += Double(RowSums.sum(dy + offset, count: p))
+                                sumDyXhat += Double(RowSums.dot(dy + offset, x + offset, count: p, shift: mu)) * Double(inv)
+                            }
+                            partials.pointer[k * 2 * statistics + s] = Float(sumDy)
+                            partials.pointer[k * 2 * statistics + statistics + s] = Float(sumDyXhat)
+                        }
+                    }
+                }
+            }
+        }
+        let sums = statisticsSum(partials.array, count: 2 * statistics, context)
+        return (Array(sums[0..<statistics]), Array(sums[statistics...]))
+    }
+
+    /// γ's and β's gradients: Σ dy·x̂ and Σ dy over the time steps. With
+    /// per-process statistics (`--bn local`) they still add up over every process.
+    private func accumulateAffineGradients(sumDy: [Float], sumDyXhat: [Float], timeSteps t: Int, _ context: StepContext) {
+        var gradGamma = [Float](repeating: 0, count: channels), gradBeta = gradGamma
+        for step in 0..<t {
+            for c in 0..<channels {
+                gradGamma[c] += sumDyXhat[step * channels + c]
+                gradBeta[c] += sumDy[step * channels + c]
+            }
+        }
+        if context.localBatchNorm {
+            context.reducer.sumDeferred(gradGamma + gradBeta, chunks: 1, count: 2 * channels) { [parameters, weight, bias, channels] totals in
+                totals.withUnsafeBufferPointer { buffer in
+                    guard let base = buffer.baseAddress else { return }
+                    parameters.accumulateGradient(weight, base)
+                    parameters.accumulateGradient(bias, base + channels)
+                }
+            }
+        } else {
+            gradGamma.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { parameters.accumulateGradient(weight, $0) } }
+            gradBeta.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { parameters.accumulateGradient(bias, $0) } }
+        }
     }
 }

@@ -3,11 +3,6 @@ import Core
 import Distributed
 import Foundation
 
-/// A user-facing failure of a run: printed as it is, exit status 1.
-struct RunError: Error, CustomStringConvertible {
-    let description: String
-}
-
 /// Everything `clif-mpi train` does once its flags are valid.
 struct TrainingRun {
     let arguments: Train
@@ -162,68 +157,5 @@ struct TrainingRun {
                 print("stopped by \(cause) after step \(state.globalStep), in epoch \(state.epoch) at batch \(state.batchInEpoch); checkpoint_latest resumes there")
             },
             stopRequested: { signals.received != nil })
-    }
-}
-
-/// A one-line progress bar on a terminal (redrawn at most 5 times a second);
-/// elsewhere — a file, a pipe, or mpirun's forwarded output — a plain line
-/// at every tenth of a phase.
-final class ProgressDisplay {
-    let terminal = isatty(STDOUT_FILENO) != 0 && !MPICommunicator.launchedByMPI
-    private var lastDraw = Date.distantPast
-
-    func show(_ p: BatchProgress) {
-        let eta = p.batch > 0 ? p.elapsed / Double(p.batch) * Double(p.batches - p.batch) : 0
-        let line = String(format: "%@ epoch %d (%d/%d) | Loss: %.4f | top1: %.2f | top5: %.2f | ETA: %.0fs",
-                          p.phase, p.epoch, p.batch, p.batches, p.loss, p.top1, p.top5, eta)
-        if terminal {
-            guard p.batch == p.batches || Date().timeIntervalSince(lastDraw) > 0.2 else { return }
-            lastDraw = Date()
-            let width = 24, filled = p.batches > 0 ? width * p.batch / p.batches : width
-            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            print("\r\u{1B}[2K[\(bar)] \(line)", terminator: "")
-            fflush(nil)
-        } else {
-            let tenth = max(1, p.batches / 10)
-            if p.batch % tenth == 0 || p.batch == p.batches { print(line) }
-        }
-    }
-
-    /// Ends the bar's line before other output.
-    func finish() {
-        if terminal { print("") }
-    }
-}
-
-/// SIGINT and SIGTERM ask a run to stop in order: the current step finishes,
-/// checkpoint_latest is written (resumable with -resume), and the process
-/// exits with status 128 + the signal.
-final class StopSignals: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signal: Int32?
-    private var sources: [DispatchSourceSignal] = []
-
-    init() {
-        for number in [SIGINT, SIGTERM] {
-            Foundation.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.record(number) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    private func record(_ number: Int32) {
-        lock.lock(); defer { lock.unlock() }
-        if signal == nil {
-            signal = number
-            FileHandle.standardError.write(Data("received signal \(number): stopping after the current step\n".utf8))
-        }
-    }
-
-    /// The first stop signal received, if any.
-    var received: Int32? {
-        lock.lock(); defer { lock.unlock() }
-        return signal
     }
 }

@@ -24,6 +24,9 @@ public final class Conv2d: Layer {
     private var savedEvents: [InputEvents?] = []
     private var savedWindow: OpenWindow?
     private var savedShape: [Int] = []
+    /// The forward's offset-major weight, which the gated input gradient reads
+    /// too (the weight does not change between a step's forward and backward).
+    private var savedWeightT: ScratchBuffer?
 
     /// `weightInit` defaults to the original's Kaiming-normal (fan_out, ReLU
     /// gain); the bias defaults to PyTorch's U(±1/√fan_in).
@@ -99,6 +102,7 @@ public final class Conv2d: Layer {
         let steps = StepImages(input.shape, isInputLayer && context.staticInput)
         let chunkImages = context.chunks.map(steps.images(of:))
         var chunkEvents = [InputEvents?](repeating: nil, count: chunkImages.count)
+        var forwardWeightT: ScratchBuffer?
         // Every output value is written by a chunk's kernel or copied from one.
         let output = Tensor(shape: outputShape(for: input.shape)) { y in
             input.withPointer { x in
@@ -107,6 +111,7 @@ public final class Conv2d: Layer {
                 }
                 withProductWeight(context.precision) { w in
                     let weightT = chunkEvents.contains { $0 != nil } ? transposedWeight(w) : nil
+                    forwardWeightT = weightT
                     Parallel.forEach(chunkImages.count) { k in
                         let outputs = chunkImages[k].map { y + $0 * outImage }
                         if let events = chunkEvents[k], let weightT {
@@ -132,6 +137,7 @@ public final class Conv2d: Layer {
             savedInput = chunkEvents.contains { $0 == nil } ? input : nil
             savedShape = input.shape
             savedWindow = isInputLayer ? nil : original.openWindow.flatMap { $0.shape == input.shape ? $0 : nil }
+            savedWeightT = savedWindow == nil ? nil : forwardWeightT
         }
         return output
     }
@@ -180,8 +186,8 @@ public final class Conv2d: Layer {
             preconditionFailure("Conv2d.backward without a training forward")
         }
         let shape = savedShape, input = savedInput ?? Tensor(zeros: [0]), chunkEvents = savedEvents
-        let window = Conv2d.gatedDensityLimit > 0 ? savedWindow : nil
-        savedInput = nil; savedEvents = []; savedShape = []; savedWindow = nil
+        let window = Conv2d.gatedDensityLimit > 0 ? savedWindow : nil, forwardWeightT = savedWeightT
+        savedInput = nil; savedEvents = []; savedShape = []; savedWindow = nil; savedWeightT = nil
         let g = geometry(shape)
         let inImage = g.channels * g.inPixels, weightCount = weight.count
         let partialCount = weightCount + (bias == nil ? 0 : outChannels)
@@ -194,7 +200,7 @@ public final class Conv2d: Layer {
             gradOutput.withPointer { dy in
                 gradInput.withMutablePointer { dx in
                     withProductWeight(context.precision) { w in
-                        let gate = window.map { (window: $0, weightT: transposedWeight(w)) }
+                        let gate = window.map { (window: $0, weightT: forwardWeightT ?? transposedWeight(w)) }
                         Parallel.forEach(context.chunks.count) { k in
                             let chunkImages = steps.images(of: context.chunks[k])
                             let gradOut = gatherGradient(dy, chunkImages, steps, g), ld = chunkImages.count * g.outPixels

@@ -68,6 +68,24 @@ public struct SafeTensorsFile: Sendable {
     }
 
     public init(data: Data, name: String = "<memory>") throws {
+        let (header, body) = try Self.header(of: data, name: name)
+        var entries: [(name: String, begin: Int, tensor: SafeTensor)] = []
+        for (key, value) in header {
+            if key == "__metadata__" {
+                metadata = try Self.metadata(value, name: name)
+                continue
+            }
+            let (begin, tensor) = try Self.tensorEntry(key, value, body: body, name: name)
+            entries.append((key, begin, tensor))
+        }
+        entries.sort { $0.begin < $1.begin }
+        for e in entries { tensors[e.name] = e.tensor }
+        names = entries.map(\.name)
+    }
+
+    /// The JSON header, parsed once its length has been checked against the
+    /// limit and the file, and the data bytes that follow it.
+    private static func header(of data: Data, name: String) throws -> (header: [String: Any], body: Data) {
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: name, problem: problem) }
         guard data.count >= 8 else { throw fail("it is \(data.count) bytes long, shorter than the 8-byte header length") }
         let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
@@ -86,53 +104,70 @@ public struct SafeTensorsFile: Sendable {
             throw fail("the header is not JSON (\(error.localizedDescription))")
         }
         guard let header = json as? [String: Any] else { throw fail("the header is not a JSON object") }
-        let bodyStart = start + 8 + Int(headerLength)
-        let bodyLength = data.count - 8 - Int(headerLength)
-        var entries: [(name: String, begin: Int, tensor: SafeTensor)] = []
-        for (key, value) in header {
-            if key == "__metadata__" {
-                guard let meta = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
-                for (k, v) in meta {
-                    guard let s = v as? String else { throw fail("__metadata__ value for \(k) is not a string") }
-                    metadata[k] = s
-                }
-                continue
-            }
-            guard let info = value as? [String: Any],
-                  let dtypeName = info["dtype"] as? String,
-                  let shapeValues = info["shape"] as? [Any],
-                  let offsets = info["data_offsets"] as? [Any], offsets.count == 2
-            else { throw fail("the entry for tensor \(key) lacks dtype, shape or data_offsets") }
-            guard let type = SafeTensorsType(rawValue: dtypeName) else {
-                throw fail("tensor \(key) has dtype \(dtypeName); supported: F32, F64, I64, I32, U8, BOOL")
-            }
-            var shape: [Int] = []
-            var elements = 1
-            for dim in shapeValues {
-                // Any size: the running product below is what must fit the file
-                // (an empty tensor may have other dimensions of any size).
-                guard let d = (dim as? NSNumber)?.intValue, d >= 0 else {
-                    throw fail("tensor \(key) has an invalid shape \(shapeValues)")
-                }
-                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
-                guard !overflow, product <= bodyLength else {
-                    throw fail("tensor \(key) shape \(shapeValues) is larger than the file")
-                }
-                elements = product
-                shape.append(d)
-            }
-            guard let begin = (offsets[0] as? NSNumber)?.intValue, let end = (offsets[1] as? NSNumber)?.intValue,
-                  begin >= 0, begin <= end, end <= bodyLength
-            else { throw fail("tensor \(key) has data_offsets \(offsets) outside the \(bodyLength) data bytes") }
-            guard end - begin == elements * type.size else {
-                throw fail("tensor \(key) has \(end - begin) bytes for shape \(shape) of \(dtypeName) (\(elements * type.size) expected)")
-            }
-            let bytes = Data(data[(bodyStart + begin)..<(bodyStart + end)])
-            entries.append((key, begin, SafeTensor(type: type, shape: shape, bytes: bytes)))
+        return (header, data[(start + 8 + Int(headerLength))...])
+    }
+
+    /// The `__metadata__` object, whose values must all be strings.
+    private static func metadata(_ value: Any, name: String) throws -> [String: String] {
+        guard let meta = value as? [String: Any] else {
+            throw SafeTensorsError(file: name, problem: "__metadata__ is not an object")
         }
-        entries.sort { $0.begin < $1.begin }
-        for e in entries { tensors[e.name] = e.tensor }
-        names = entries.map(\.name)
+        var metadata: [String: String] = [:]
+        for (k, v) in meta {
+            guard let s = v as? String else {
+                throw SafeTensorsError(file: name, problem: "__metadata__ value for \(k) is not a string")
+            }
+            metadata[k] = s
+        }
+        return metadata
+    }
+
+    /// Header entry `key` and the tensor it names, with its byte range
+    /// checked against `body` (the data after the header) and against its
+    /// dtype and shape. `begin` is the range's start, which orders the names.
+    private static func tensorEntry(_ key: String, _ value: Any, body: Data, name: String) throws
+        -> (begin: Int, tensor: SafeTensor) {
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: name, problem: problem) }
+        guard let info = value as? [String: Any],
+              let dtypeName = info["dtype"] as? String,
+              let shapeValues = info["shape"] as? [Any],
+              let offsets = info["data_offsets"] as? [Any], offsets.count == 2
+        else { throw fail("the entry for tensor \(key) lacks dtype, shape or data_offsets") }
+        guard let type = SafeTensorsType(rawValue: dtypeName) else {
+            throw fail("tensor \(key) has dtype \(dtypeName); supported: F32, F64, I64, I32, U8, BOOL")
+        }
+        let bodyLength = body.count
+        let (shape, elements) = try Self.shape(shapeValues, of: key, limit: bodyLength, name: name)
+        guard let begin = (offsets[0] as? NSNumber)?.intValue, let end = (offsets[1] as? NSNumber)?.intValue,
+              begin >= 0, begin <= end, end <= bodyLength
+        else { throw fail("tensor \(key) has data_offsets \(offsets) outside the \(bodyLength) data bytes") }
+        guard end - begin == elements * type.size else {
+            throw fail("tensor \(key) has \(end - begin) bytes for shape \(shape) of \(dtypeName) (\(elements * type.size) expected)")
+        }
+        let bytes = Data(body[(body.startIndex + begin)..<(body.startIndex + end)])
+        return (begin, SafeTensor(type: type, shape: shape, bytes: bytes))
+    }
+
+    /// Tensor `key`'s shape and element count, refused when a dimension is
+    /// not a non-negative integer or the running product exceeds `limit`.
+    private static func shape(_ values: [Any], of key: String, limit: Int, name: String) throws
+        -> (shape: [Int], elements: Int) {
+        var shape: [Int] = []
+        var elements = 1
+        for dim in values {
+            // Any size: the running product is what must fit the file
+            // (an empty tensor may have other dimensions of any size).
+            guard let d = (dim as? NSNumber)?.intValue, d >= 0 else {
+                throw SafeTensorsError(file: name, problem: "tensor \(key) has an invalid shape \(values)")
+            }
+            let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= limit else {
+                throw SafeTensorsError(file: name, problem: "tensor \(key) shape \(values) is larger than the file")
+            }
+            elements = product
+            shape.append(d)
+        }
+        return (shape, elements)
     }
 
     /// The tensor `name` as fp32, or nil.

@@ -30,8 +30,27 @@ struct TensorReader {
         guard call.callee == PickleGlobal("torch._utils", "_rebuild_tensor_v2") else {
             throw fail(what, "is a call of \(call.callee), expected a tensor")
         }
+        let view = try self.view(call.arguments, what: what)
+        let storage = try self.storage(view.storage, what: what)
+        let count = try elementCount(view, what: what)
+        if count > 0 { try checkLastElement(view, available: storage.bytes.count / storage.type.size, what: what) }
+        let bytes = Self.contiguousBytes(view, count: count, storage: storage.bytes, elementSize: storage.type.size)
+        return SafeTensor(type: storage.type, shape: view.shape, bytes: bytes)
+    }
+
+    /// Where a tensor's elements lie in its storage, counted in elements.
+    private struct StridedView {
+        /// The persistent id of the storage.
+        let storage: PickleValue
+        let offset: Int
+        let shape: [Int]
+        let stride: [Int]
+    }
+
+    /// The view `_rebuild_tensor_v2`'s arguments describe, with a
+    /// non-negative offset, size and stride of equal rank.
+    private func view(_ args: [PickleValue], what: String) throws -> StridedView {
         // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-        let args = call.arguments
         guard args.count == 6 || args.count == 7, case .persistent(let id) = args[0],
               let offset = args[1].integer, let sizeItems = args[2].elements, let strideItems = args[3].elements
         else { throw fail(what, "has _rebuild_tensor_v2 arguments that are not (storage, offset, size, stride, …)") }
@@ -39,66 +58,78 @@ struct TensorReader {
         guard shape.count == sizeItems.count, stride.count == strideItems.count, shape.count == stride.count,
               shape.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }), offset >= 0
         else { throw fail(what, "has an invalid size \(sizeItems.map(\.summary)), stride or offset \(offset)") }
-        let storage = try self.storage(id, what: what)
-        let type = storage.type, size = type.size
-        let available = storage.bytes.count / size
+        return StridedView(storage: id, offset: offset, shape: shape, stride: stride)
+    }
 
-        // count = ∏ size; the last element read is offset + Σ (size_i − 1)·stride_i.
-        var count = 1, last = offset
-        for n in shape {
+    /// count = ∏ size, refused when it overflows.
+    private func elementCount(_ view: StridedView, what: String) throws -> Int {
+        var count = 1
+        for n in view.shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: n)
-            guard !overflow else { throw fail(what, "has the size \(shape), too large") }
+            guard !overflow else { throw fail(what, "has the size \(view.shape), too large") }
             count = product
         }
-        if count > 0 {
-            for (n, s) in zip(shape, stride) {
-                let (step, o1) = (n - 1).multipliedReportingOverflow(by: s)
-                let (sum, o2) = last.addingReportingOverflow(step)
-                guard !o1, !o2 else { throw fail(what, "has the stride \(stride), too large") }
-                last = sum
-            }
-            guard last < available else {
-                throw fail(what, "reads element \(last) (offset \(offset), size \(shape), stride \(stride)) of a storage of \(available) elements (corrupt checkpoint)")
-            }
+        return count
+    }
+
+    /// Refuses a non-empty view whose last element,
+    /// offset + Σ (size_i − 1)·stride_i, lies outside the storage's `available` elements.
+    private func checkLastElement(_ view: StridedView, available: Int, what: String) throws {
+        var last = view.offset
+        for (n, s) in zip(view.shape, view.stride) {
+            let (step, o1) = (n - 1).multipliedReportingOverflow(by: s)
+            let (sum, o2) = last.addingReportingOverflow(step)
+            guard !o1, !o2 else { throw fail(what, "has the stride \(view.stride), too large") }
+            last = sum
         }
-        let bytes: Data
-        let base = storage.bytes.startIndex
+        guard last < available else {
+            throw fail(what, "reads element \(last) (offset \(view.offset), size \(view.shape), stride \(view.stride)) of a storage of \(available) elements (corrupt checkpoint)")
+        }
+    }
+
+    /// The view's `count` elements in row-major order: a slice of the
+    /// storage when the view is already contiguous, a gathered copy otherwise.
+    /// The view must have been checked against the storage.
+    private static func contiguousBytes(_ view: StridedView, count: Int, storage: Data, elementSize size: Int) -> Data {
+        guard count > 0 else { return Data() }
         // Row-major strides of the shape; computed only for a non-empty
         // tensor, whose partial products are bounded by `count` (an empty
         // one may have other dimensions of any size).
+        let shape = view.shape
         var contiguous = [Int](repeating: 1, count: shape.count)
-        if count > 0 {
-            for i in stride.indices.reversed().dropFirst() { contiguous[i] = contiguous[i + 1] * shape[i + 1] }
+        for i in view.stride.indices.reversed().dropFirst() { contiguous[i] = contiguous[i + 1] * shape[i + 1] }
+        if zip(shape, view.stride).enumerated().allSatisfy({ $1.0 == 1 || $1.1 == contiguous[$0] }) {
+            let base = storage.startIndex
+            return Data(storage[(base + view.offset * size)..<(base + (view.offset + count) * size)])
         }
-        if count == 0 {
-            bytes = Data()
-        } else if zip(shape, stride).enumerated().allSatisfy({ $1.0 == 1 || $1.1 == contiguous[$0] }) {
-            bytes = Data(storage.bytes[(base + offset * size)..<(base + (offset + count) * size)])
-        } else {
-            // Gather: walk the index in row-major order, like an odometer.
-            var out = Data(count: count * size)
-            var index = [Int](repeating: 0, count: shape.count)
-            storage.bytes.withUnsafeBytes { (source: UnsafeRawBufferPointer) in
-                out.withUnsafeMutableBytes { (target: UnsafeMutableRawBufferPointer) in
-                    var element = offset
-                    for i in 0..<count {
-                        target.baseAddress!.advanced(by: i * size)
-                            .copyMemory(from: source.baseAddress!.advanced(by: element * size), byteCount: size)
-                        var d = shape.count - 1
-                        while d >= 0 {
-                            index[d] += 1
-                            element += stride[d]
-                            if index[d] < shape[d] { break }
-                            element -= stride[d] * shape[d]
-                            index[d] = 0
-                            d -= 1
-                        }
+        return gather(view, count: count, storage: storage, elementSize: size)
+    }
+
+    /// Copies the view's elements one by one, walking the index in row-major
+    /// order like an odometer.
+    private static func gather(_ view: StridedView, count: Int, storage: Data, elementSize size: Int) -> Data {
+        let shape = view.shape, stride = view.stride
+        var out = Data(count: count * size)
+        var index = [Int](repeating: 0, count: shape.count)
+        storage.withUnsafeBytes { (source: UnsafeRawBufferPointer) in
+            out.withUnsafeMutableBytes { (target: UnsafeMutableRawBufferPointer) in
+                var element = view.offset
+                for i in 0..<count {
+                    target.baseAddress!.advanced(by: i * size)
+                        .copyMemory(from: source.baseAddress!.advanced(by: element * size), byteCount: size)
+                    var d = shape.count - 1
+                    while d >= 0 {
+                        index[d] += 1
+                        element += stride[d]
+                        if index[d] < shape[d] { break }
+                        element -= stride[d] * shape[d]
+                        index[d] = 0
+                        d -= 1
                     }
                 }
             }
-            bytes = out
         }
-        return SafeTensor(type: type, shape: shape, bytes: bytes)
+        return out
     }
 
     /// The storage a persistent id `('storage', torch.<T>Storage, key, location, numel)` names.

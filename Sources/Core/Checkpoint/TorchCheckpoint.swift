@@ -197,75 +197,108 @@ public enum TorchCheckpoint {
         ["running_mean", "running_var", "num_batches_tracked"].contains { name.hasSuffix(".\($0)") || name == $0 }
     }
 
+    /// The optimiser's `state_dict` with its parameter ids mapped, in
+    /// `param_groups` order, to the parameters (not buffers) of `tensors`.
     static func optimizerState(_ value: PickleValue, tensors: [(name: String, tensor: SafeTensor)],
                                reader: inout TensorReader) throws -> TorchOptimizerState {
         let file = reader.file
-        func fail(_ problem: String) -> CheckpointError {
-            CheckpointError(description: "\(file): the optimizer state_dict \(problem)")
-        }
         guard let groups = value["param_groups"]?.elements, let state = value["state"], isMapping(state) else {
-            throw fail("lacks 'state' or 'param_groups' (found keys \(value.keyNames))")
+            throw optimizerError(file, "lacks 'state' or 'param_groups' (found keys \(value.keyNames))")
         }
-        var ids: [Int] = []
-        var hyperparameters: [String: Double] = [:]
-        for (index, group) in groups.enumerated() {
-            guard let params = group["params"]?.elements else { throw fail("param group \(index) lacks 'params'") }
-            for p in params {
-                guard let id = p.integer else { throw fail("param group \(index) has the parameter id \(p.summary)") }
-                ids.append(id)
-            }
-            guard index == 0 else { continue }
-            for entry in entries(group) {
-                guard let key = entry.key.text else { continue }
-                switch entry.value {
-                case .int(let i): hyperparameters[key] = Double(i)
-                case .float(let f): hyperparameters[key] = f
-                case .bool(let b): hyperparameters[key] = b ? 1 : 0
-                case .tuple(let items) where key == "betas" && items.count == 2:
-                    for (i, item) in items.enumerated() {
-                        if case .float(let f) = item { hyperparameters["beta\(i + 1)"] = f }
-                    }
-                default: break
-                }
-            }
-        }
+        let ids = try parameterIDs(groups, file: file)
+        let hyperparameters = groups.first.map(Self.hyperparameters(of:)) ?? [:]
         let parameters = tensors.filter { !isBuffer($0.name) }
         guard ids.count == parameters.count, Set(ids).count == ids.count else {
-            throw fail("lists \(ids.count) parameters, but the model's state_dict has \(parameters.count) parameters besides BatchNorm buffers; the checkpoint's optimizer does not match its 'net'")
+            throw optimizerError(file, "lists \(ids.count) parameters, but the model's state_dict has \(parameters.count) parameters besides BatchNorm buffers; the checkpoint's optimizer does not match its 'net'")
         }
-        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         var result = TorchOptimizerState(name: "SGD", tensors: [], scalars: [], hyperparameters: hyperparameters,
                                          parameters: parameters.map(\.name))
-        var perParameter: [(index: Int, entries: [PickleEntry])] = []
-        for entry in entries(state) {
-            guard let id = entry.key.integer, let index = position[id] else {
-                throw fail("has state for the parameter id \(entry.key.summary), which no param group lists")
-            }
-            guard isMapping(entry.value) else { throw fail("has \(entry.value.summary) as parameter \(id)'s state") }
-            perParameter.append((index, entries(entry.value)))
-        }
-        for (index, items) in perParameter.sorted(by: { $0.index < $1.index }) {
-            let parameter = parameters[index]
-            for item in items {
-                guard let key = item.key.text else { throw fail("has the state key \(item.key.summary)") }
-                switch item.value {
-                case .none: continue  // SGD without momentum keeps momentum_buffer None
-                case .int(let i): result.scalars.append((key, parameter.name, Double(i)))
-                case .float(let f): result.scalars.append((key, parameter.name, f))
-                default:
-                    let tensor = try reader.tensor(item.value, what: "optimizer state \(key) of \(parameter.name)")
-                    guard tensor.count == 1 || tensor.shape == parameter.tensor.shape else {
-                        throw fail("has \(key) of shape \(tensor.shape) for \(parameter.name) of shape \(parameter.tensor.shape): its parameter order does not match the state_dict")
-                    }
-                    result.tensors.append((key, parameter.name, tensor))
-                }
-            }
+        for (index, items) in try stateByParameter(state, ids: ids, file: file) {
+            try appendState(items, of: parameters[index], to: &result, reader: &reader)
         }
         if result.tensors.contains(where: { $0.state == "exp_avg" }) || hyperparameters["beta1"] != nil {
             // torch ≥ 2.5 writes decoupled_weight_decay in both; older AdamW lacks it.
             result.name = hyperparameters["decoupled_weight_decay"] == 0 ? "Adam" : "AdamW"
         }
         return result
+    }
+
+    static func optimizerError(_ file: String, _ problem: String) -> CheckpointError {
+        CheckpointError(description: "\(file): the optimizer state_dict \(problem)")
+    }
+
+    /// The parameter ids of every param group, in order.
+    static func parameterIDs(_ groups: [PickleValue], file: String) throws -> [Int] {
+        var ids: [Int] = []
+        for (index, group) in groups.enumerated() {
+            guard let params = group["params"]?.elements else {
+                throw optimizerError(file, "param group \(index) lacks 'params'")
+            }
+            for p in params {
+                guard let id = p.integer else {
+                    throw optimizerError(file, "param group \(index) has the parameter id \(p.summary)")
+                }
+                ids.append(id)
+            }
+        }
+        return ids
+    }
+
+    /// A param group's numeric settings; `betas` becomes `beta1` and `beta2`.
+    static func hyperparameters(of group: PickleValue) -> [String: Double] {
+        var hyperparameters: [String: Double] = [:]
+        for entry in entries(group) {
+            guard let key = entry.key.text else { continue }
+            switch entry.value {
+            case .int(let i): hyperparameters[key] = Double(i)
+            case .float(let f): hyperparameters[key] = f
+            case .bool(let b): hyperparameters[key] = b ? 1 : 0
+            case .tuple(let items) where key == "betas" && items.count == 2:
+                for (i, item) in items.enumerated() {
+                    if case .float(let f) = item { hyperparameters["beta\(i + 1)"] = f }
+                }
+            default: break
+            }
+        }
+        return hyperparameters
+    }
+
+    /// The per-parameter state entries, keyed by the parameter's position in
+    /// `ids` and sorted by it.
+    static func stateByParameter(_ state: PickleValue, ids: [Int], file: String) throws
+        -> [(index: Int, entries: [PickleEntry])] {
+        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        var perParameter: [(index: Int, entries: [PickleEntry])] = []
+        for entry in entries(state) {
+            guard let id = entry.key.integer, let index = position[id] else {
+                throw optimizerError(file, "has state for the parameter id \(entry.key.summary), which no param group lists")
+            }
+            guard isMapping(entry.value) else {
+                throw optimizerError(file, "has \(entry.value.summary) as parameter \(id)'s state")
+            }
+            perParameter.append((index, entries(entry.value)))
+        }
+        return perParameter.sorted(by: { $0.index < $1.index })
+    }
+
+    /// Adds one parameter's state to `result`: Python numbers as scalars,
+    /// tensors (one element, or the parameter's shape) as tensors.
+    static func appendState(_ items: [PickleEntry], of parameter: (name: String, tensor: SafeTensor),
+                            to result: inout TorchOptimizerState, reader: inout TensorReader) throws {
+        for item in items {
+            guard let key = item.key.text else { throw optimizerError(reader.file, "has the state key \(item.key.summary)") }
+            switch item.value {
+            case .none: continue  // SGD without momentum keeps momentum_buffer None
+            case .int(let i): result.scalars.append((key, parameter.name, Double(i)))
+            case .float(let f): result.scalars.append((key, parameter.name, f))
+            default:
+                let tensor = try reader.tensor(item.value, what: "optimizer state \(key) of \(parameter.name)")
+                guard tensor.count == 1 || tensor.shape == parameter.tensor.shape else {
+                    throw optimizerError(reader.file, "has \(key) of shape \(tensor.shape) for \(parameter.name) of shape \(parameter.tensor.shape): its parameter order does not match the state_dict")
+                }
+                result.tensors.append((key, parameter.name, tensor))
+            }
+        }
     }
 }
 

@@ -32,6 +32,24 @@ struct ZipArchive {
     init(data: Data, name: String) throws {
         self.data = data
         self.file = name
+        let directory = try centralDirectory()
+        var position = directory.offset
+        for index in 0..<directory.count {
+            let (entry, length) = try directoryEntry(at: position, index: index)
+            entries[entry.name] = entry
+            names.append(entry.name)
+            position += length
+            guard position <= directory.offset + directory.size else {
+                throw fail("central directory entry \(index) runs past the directory's \(directory.size) bytes")
+            }
+        }
+    }
+
+    // MARK: - Central directory
+
+    /// Where the central directory lies and how many entries it claims, from
+    /// the end record (or its ZIP64 form), checked to end before the end record.
+    private func centralDirectory() throws -> (count: Int, offset: Int, size: Int) {
         let end = try findEndOfCentralDirectory()
         var count = Int(try u16(end + 10))
         var directorySize = Int(try u32(end + 12))
@@ -39,16 +57,8 @@ struct ZipArchive {
         guard try u16(end + 4) == 0 || u16(end + 4) == 0xFFFF, try u16(end + 6) == 0 || u16(end + 6) == 0xFFFF else {
             throw fail("it spans several disks, which torch never writes")
         }
-        // A ZIP64 locator just before the end record points at the ZIP64 end
-        // record, whose 8-byte fields replace the 0xFFFF… placeholders.
-        if end >= 20, try u32(end - 20) == 0x0706_4B50 {
-            let record = try offset(u64(end - 20 + 8), "the ZIP64 end-of-directory offset")
-            guard try u32(record) == 0x0606_4B50 else {
-                throw fail("the ZIP64 locator points at byte \(record), where no ZIP64 end record starts")
-            }
-            count = try offset(u64(record + 32), "the ZIP64 entry count")
-            directorySize = try offset(u64(record + 40), "the ZIP64 directory size")
-            directoryOffset = try offset(u64(record + 48), "the ZIP64 directory offset")
+        if let zip64 = try zip64Directory(before: end) {
+            (count, directorySize, directoryOffset) = (zip64.count, zip64.size, zip64.offset)
         }
         guard directoryOffset <= end, directorySize <= end - directoryOffset else {
             throw fail("the central directory claims bytes \(directoryOffset)..<\(directoryOffset &+ directorySize), past its end record at byte \(end)")
@@ -56,55 +66,75 @@ struct ZipArchive {
         guard count <= directorySize / 46 else {
             throw fail("the central directory claims \(count) entries in \(directorySize) bytes")
         }
-        var position = directoryOffset
-        for index in 0..<count {
-            guard try u32(position) == 0x0201_4B50 else {
-                throw fail("central directory entry \(index) at byte \(position) lacks its signature")
-            }
-            let flags = try u16(position + 8)
-            let method = try u16(position + 10)
-            let crc = try u32(position + 16)
-            var compressedSize = UInt64(try u32(position + 20))
-            var size = UInt64(try u32(position + 24))
-            let nameLength = Int(try u16(position + 28))
-            let extraLength = Int(try u16(position + 30))
-            let commentLength = Int(try u16(position + 32))
-            var localOffset = UInt64(try u32(position + 42))
-            let nameBytes = try bytes(position + 46, nameLength, "entry \(index)'s name")
-            guard let name = String(bytes: nameBytes, encoding: .utf8) else {
-                throw fail("entry \(index)'s name is not UTF-8")
-            }
-            // ZIP64 extended information: 8-byte values for the fields set to 0xFFFFFFFF, in this order.
-            var extra = position + 46 + nameLength
-            let extraEnd = extra + extraLength
-            while extra + 4 <= extraEnd {
-                let id = try u16(extra), length = Int(try u16(extra + 2))
-                guard extra + 4 + length <= extraEnd else { throw fail("entry \(name) has a malformed extra field") }
-                if id == 0x0001 {
-                    var field = extra + 4
-                    let fieldEnd = extra + 4 + length
-                    func next() throws -> UInt64 {
-                        guard field + 8 <= fieldEnd else { throw fail("entry \(name) has a short ZIP64 field") }
-                        defer { field += 8 }
-                        return try u64(field)
-                    }
-                    if size == 0xFFFF_FFFF { size = try next() }
-                    if compressedSize == 0xFFFF_FFFF { compressedSize = try next() }
-                    if localOffset == 0xFFFF_FFFF { localOffset = try next() }
+        return (count, directoryOffset, directorySize)
+    }
+
+    /// The ZIP64 end record's 8-byte fields, which replace the end record's
+    /// 0xFFFF… placeholders, when a ZIP64 locator sits just before the end record.
+    private func zip64Directory(before end: Int) throws -> (count: Int, offset: Int, size: Int)? {
+        guard end >= 20, try u32(end - 20) == 0x0706_4B50 else { return nil }
+        let record = try offset(u64(end - 20 + 8), "the ZIP64 end-of-directory offset")
+        guard try u32(record) == 0x0606_4B50 else {
+            throw fail("the ZIP64 locator points at byte \(record), where no ZIP64 end record starts")
+        }
+        let count = try offset(u64(record + 32), "the ZIP64 entry count")
+        let size = try offset(u64(record + 40), "the ZIP64 directory size")
+        let directoryOffset = try offset(u64(record + 48), "the ZIP64 directory offset")
+        return (count, directoryOffset, size)
+    }
+
+    /// Central directory entry `index`, starting at byte `position`, and its
+    /// length in bytes. Its name must not repeat an earlier entry's.
+    private func directoryEntry(at position: Int, index: Int) throws -> (entry: Entry, length: Int) {
+        guard try u32(position) == 0x0201_4B50 else {
+            throw fail("central directory entry \(index) at byte \(position) lacks its signature")
+        }
+        let flags = try u16(position + 8)
+        let method = try u16(position + 10)
+        let crc = try u32(position + 16)
+        var compressedSize = UInt64(try u32(position + 20))
+        var size = UInt64(try u32(position + 24))
+        let nameLength = Int(try u16(position + 28))
+        let extraLength = Int(try u16(position + 30))
+        let commentLength = Int(try u16(position + 32))
+        var localOffset = UInt64(try u32(position + 42))
+        let nameBytes = try bytes(position + 46, nameLength, "entry \(index)'s name")
+        guard let name = String(bytes: nameBytes, encoding: .utf8) else {
+            throw fail("entry \(index)'s name is not UTF-8")
+        }
+        try readZip64Extra(from: position + 46 + nameLength, length: extraLength, entry: name,
+                           size: &size, compressedSize: &compressedSize, localOffset: &localOffset)
+        guard entries[name] == nil else { throw fail("it holds two entries named \(name)") }
+        let entry = Entry(
+            name: name, method: method, flags: flags, crc: crc,
+            compressedSize: try offset(compressedSize, "entry \(name)'s size"),
+            size: try offset(size, "entry \(name)'s size"),
+            localHeaderOffset: try offset(localOffset, "entry \(name)'s offset"))
+        return (entry, 46 + nameLength + extraLength + commentLength)
+    }
+
+    /// Replaces the fields set to 0xFFFFFFFF by the 8-byte values of the
+    /// entry's ZIP64 extended information (id 1), which lists them in this order.
+    private func readZip64Extra(from start: Int, length extraLength: Int, entry name: String,
+                                size: inout UInt64, compressedSize: inout UInt64, localOffset: inout UInt64) throws {
+        var extra = start
+        let extraEnd = extra + extraLength
+        while extra + 4 <= extraEnd {
+            let id = try u16(extra), length = Int(try u16(extra + 2))
+            guard extra + 4 + length <= extraEnd else { throw fail("entry \(name) has a malformed extra field") }
+            if id == 0x0001 {
+                var field = extra + 4
+                let fieldEnd = extra + 4 + length
+                func next() throws -> UInt64 {
+                    guard field + 8 <= fieldEnd else { throw fail("entry \(name) has a short ZIP64 field") }
+                    defer { field += 8 }
+                    return try u64(field)
                 }
-                extra += 4 + length
+                if size == 0xFFFF_FFFF { size = try next() }
+                if compressedSize == 0xFFFF_FFFF { compressedSize = try next() }
+                if localOffset == 0xFFFF_FFFF { localOffset = try next() }
             }
-            guard entries[name] == nil else { throw fail("it holds two entries named \(name)") }
-            entries[name] = Entry(
-                name: name, method: method, flags: flags, crc: crc,
-                compressedSize: try offset(compressedSize, "entry \(name)'s size"),
-                size: try offset(size, "entry \(name)'s size"),
-                localHeaderOffset: try offset(localOffset, "entry \(name)'s offset"))
-            names.append(name)
-            position += 46 + nameLength + extraLength + commentLength
-            guard position <= directoryOffset + directorySize else {
-                throw fail("central directory entry \(index) runs past the directory's \(directorySize) bytes")
-            }
+            extra += 4 + length
         }
     }
 

@@ -32,6 +32,15 @@
  * replica of ExactSum.exponent + ExactSum.accumulate); prints
  *   label,accumulate,1,bytes,COUNT,reps,median_us,q25_us,min_us,max_us,GBps (fp32 bytes read)
  *
+ * --sync-probe WORK_US times what a synchronisation point costs when ranks outnumber cores:
+ * every rank alternates WORK_US of its own CPU time (a busy loop) and a blocking MPI_Allreduce
+ * MAX of one Int32 — the shape of a training step, compute between BatchNorm sums — and the
+ * same work without the allreduces; each repetition runs both, N iterations each (N such
+ * that a phase takes about 0.3 s), and the overhead of one synchronisation point is the
+ * difference per iteration. Prints
+ *   label,sync,ranks,WORK_US,N,reps,median_us,q25_us,min_us,max_us,free_us
+ * (times: overhead per synchronisation point; free_us: one iteration without them).
+ *
  * "bytes" is the size of the whole vector every rank ends with: for the
  * reduce-scatter each rank receives bytes/P, for the allgathers each rank
  * sends bytes/P (element counts rounded down to a multiple of P, at least P).
@@ -46,6 +55,8 @@
  */
 #include <mpi.h>
 #include <math.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +136,60 @@ static void uneven_counts(size_t count, int ranks, int *counts, int *offsets) {
     for (int r = 1; r < ranks; r++) offsets[r] = offsets[r - 1] + counts[r - 1];
 }
 
+static int compare_doubles(const void *a, const void *b);
+
 struct line { char op[16]; size_t count; };
+
+/* Busy work until this thread has used `seconds` of CPU time (however the cores are shared). */
+static void spin_cpu(double seconds) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    double until = (double)t.tv_sec + (double)t.tv_nsec * 1e-9 + seconds, now;
+    volatile double x = 1.0;
+    do {
+        for (int i = 0; i < 2000; i++) x = x * 1.0000001 + 1e-9;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+        now = (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+    } while (now < until);
+}
+
+/* One phase of the sync probe: `n` iterations of work (and an allreduce after each if `synced`);
+ * returns the wall time per iteration, from a barrier to the slowest rank's end. */
+static double sync_phase(double work, int n, int synced, MPI_Comm comm) {
+    int32_t one = 1, top = 0;
+    MPI_Barrier(comm);
+    double start = MPI_Wtime();
+    for (int i = 0; i < n; i++) {
+        spin_cpu(work);
+        if (synced) MPI_Allreduce(&one, &top, 1, MPI_INT32_T, MPI_MAX, comm);
+    }
+    double mine = MPI_Wtime() - start, slowest = 0;
+    MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    return slowest / n;
+}
+
+/* --sync-probe: see the comment at the top. */
+static void sync_probe(double work, int reps, const char *label, int rank, int ranks) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    double per_iteration = work * ((double)ranks > (double)cores ? (double)ranks / (double)cores : 1.0);
+    int n = (int)(0.3 / per_iteration);
+    if (n < 5) n = 5;
+    double *overhead = malloc(sizeof(double) * (size_t)reps), free_total = 0;
+    sync_phase(work, 2, 1, MPI_COMM_WORLD);
+    for (int r = 0; r < reps; r++) {
+        double free_time = sync_phase(work, n, 0, MPI_COMM_WORLD);
+        overhead[r] = sync_phase(work, n, 1, MPI_COMM_WORLD) - free_time;
+        free_total += free_time;
+    }
+    if (rank == 0) {
+        qsort(overhead, (size_t)reps, sizeof(double), compare_doubles);
+        double median = reps % 2 ? overhead[reps / 2] : 0.5 * (overhead[reps / 2 - 1] + overhead[reps / 2]);
+        printf("label,op,ranks,work_us,iterations,reps,median_us,q25_us,min_us,max_us,free_us\n");
+        printf("%s,sync,%d,%.0f,%d,%d,%.2f,%.2f,%.2f,%.2f,%.2f\n", label, ranks, work * 1e6, n, reps, median * 1e6,
+               overhead[reps / 4] * 1e6, overhead[0] * 1e6, overhead[reps - 1] * 1e6, free_total / reps * 1e6);
+    }
+    free(overhead);
+}
 
 /* ExactSum.exponent + ExactSum.accumulate of one chunk's partials, in C. */
 static void accumulate_chunk(const float *partials, size_t count, int64_t *fixed) {
@@ -212,6 +276,7 @@ int main(int argc, char **argv) {
     int most_reps = 50;
     const char *ops = NULL, *label = "", *replay_file = NULL;
     size_t accumulate_count = 0;
+    double sync_work_us = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--min")) smallest = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--max")) largest = strtoull(argv[i + 1], NULL, 10);
@@ -221,6 +286,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--ops")) ops = argv[i + 1];
         else if (!strcmp(argv[i], "--label")) label = argv[i + 1];
         else if (!strcmp(argv[i], "--replay")) replay_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--sync-probe")) sync_work_us = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--accumulate")) accumulate_count = strtoull(argv[i + 1], NULL, 10);
         else {
             if (rank == 0) fprintf(stderr, "collectives: unknown option %s (see the comment at the top of collectives.c)\n", argv[i]);
@@ -230,6 +296,11 @@ int main(int argc, char **argv) {
     if (smallest < 4 || largest < smallest || factor <= 1 || most_reps < 5) {
         if (rank == 0) fprintf(stderr, "collectives: need 4 <= --min <= --max, --factor > 1, --reps >= 5\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    if (sync_work_us > 0) {
+        sync_probe(sync_work_us * 1e-6, most_reps, label, rank, ranks);
+        MPI_Finalize();
+        return 0;
     }
     if (accumulate_count > 0) {
         float *partials = malloc(accumulate_count * sizeof(float));

@@ -7,6 +7,8 @@
 #      --chunk-samples = b (standard configuration), -b 8 in chunks of 1, two threads, VGG-11;
 #   3. the collectives of one training step (scale_model.py --schedule) replayed alone, as clif-mpi
 #      runs them (ring scheme) and as it did before the gradient buckets (per-tensor scheme);
+#      and what a synchronisation point between stretches of compute costs when ranks outnumber
+#      cores (collectives --sync-probe);
 #   4. real `clif-mpi bench` jobs at P = 1, 2, 4, 8 ranks (oversubscribed) on one host and over
 #      namespace hosts, with their step time and communication share;
 # then runs bench/scale_model.py on the results (fit, errors at the measured points, predictions).
@@ -14,9 +16,9 @@
 #   bench/scale-out.sh [--quick] [--out DIR]        (as root: namespaces, bridge, tc)
 #   python3 bench/scale_model.py DIR                (the model again on saved results)
 #
-# Full: about 20 min here; --quick: about 4 min (fewer sizes, ranks and jobs, one round). Results go to
+# Full: about 10 min here; --quick: about 4 min (fewer sizes, ranks and jobs, one round). Results go to
 # DIR (default a new /tmp/clif-scale-out.XXXXXX): collectives.csv, units.csv, concurrent.csv,
-# jobs.csv, replay.csv, logs/. Uses the release build (swift build -c release --product clif-mpi).
+# jobs.csv, replay.csv, sync.csv, logs/. Uses the release build (swift build -c release --product clif-mpi).
 # Network: namespaces so-h1…so-h4 and so-head on the bridge so-br0, addresses 10.79.0.0/24
 # only (no route out); all of it, qdiscs included, is removed on exit. This kernel has no
 # netem, so link latency cannot be added here: the model adds the wire latency of a real
@@ -237,14 +239,36 @@ if [ $have_net = 1 ]; then
   net_shape none
 fi
 
+# ---------------------------------------------------------------- 3b. synchronisation points
+# What a synchronisation point between stretches of compute costs when ranks time-slice the
+# cores (collectives --sync-probe: the work per stretch in µs), for the oversubscribed jobs.
+echo "label,op,ranks,work_us,iterations,reps,median_us,q25_us,min_us,max_us,free_us,load" >"$OUT/sync.csv"
+sync_probe() {  # transport label, P, launcher, work in us
+  local log="$OUT/logs/sync-$1-$2-$4.txt"
+  say "sync probe: $1, P=$2, $4 us of work per stretch"
+  if $3 "$2" "$coll" --sync-probe "$4" --reps 7 --label "$1" >"$log" 2>&1; then
+    append "$OUT/sync.csv" "$log" "$1"
+  else say "sync probe failed (see $log)"; fi
+}
+if [ $QUICK = 1 ]; then sync_ranks=(4); works=(2000 16000); else sync_ranks=(2 4 8); works=(1000 4000 16000 64000); fi
+for p in "${sync_ranks[@]}"; do
+  for w in "${works[@]}"; do sync_probe shm "$p" shm_mpirun "$w"; done
+done
+if [ $have_net = 1 ]; then
+  for p in 2 4; do
+    [ $QUICK = 1 ] && [ "$p" = 2 ] && continue
+    for w in "${works[@]}"; do sync_probe tcp "$p" net_mpirun "$w"; done
+  done
+fi
+
 # ---------------------------------------------------------------- 4. real training-step jobs
 # JOB_ROUNDS rounds (default 3, --quick 1), each running every job once, so that a slow minute of
 # this machine lands on all rank counts alike; the model takes the median of each job's rounds
 # and holds every P > 1 job to the P = 1 job of its model (the compute calibration).
-# The compute of an oversubscribed job alone is measured in the same rounds: P single-thread
-# processes (no MPI between them) at once, each with its share of the batch, time-slicing the 2
-# cores as the ranks of a P-rank job do; the slowest process's step is the compute the job's
-# model uses for P > 2 (a cluster never runs more ranks than cores, so only these checks need it).
+# The compute of a P-rank job alone is measured in the same rounds: P single-thread processes
+# (no MPI between them) at once, each with its share of the batch, as the ranks of a P-rank job
+# run: at P = 2 both cores busy (each slower than a lone core: shared caches and memory), above
+# that time-slicing the 2 cores; the slowest process's step is the compute the job's model uses.
 echo "round,model,input,T,b,processes,step_s_max,step_s_median,load" >"$OUT/concurrent.csv"
 concurrent() {  # round model input T b P steps
   local per=$(( $5 / $6 )) k l steps=() log
@@ -262,7 +286,7 @@ concurrent() {  # round model input T b P steps
   printf '%s\n' "${steps[@]}" | sort -g | awk -v m="$1,$2,$3,$4,$5,$6" -v l="$l" \
     '{ v[NR] = $1 } END { if (NR) printf "%s,%s,%s,%s\n", m, v[NR], v[int((NR + 1) / 2)], l }' >>"$OUT/concurrent.csv"
 }
-echo "round,transport,P,model,input,T,b,threads,samples_per_s,step_s,comm_share,comm_s,computing_min_s,computing_median_s,computing_max_s,load" >"$OUT/jobs.csv"
+echo "round,transport,P,model,input,T,b,threads,samples_per_s,step_s,comm_share,comm_s,computing_min_s,computing_median_s,computing_max_s,cpu_median_s,load" >"$OUT/jobs.csv"
 job() {  # round transport P launcher model input T b steps
   local log="$OUT/logs/job-$2-$3-$5-$8-r$1.txt" l
   say "job (round $1): $5 b=$8 on $2, P=$3"
@@ -274,14 +298,15 @@ job() {  # round transport P launcher model input T b steps
     share=$(sed -n 's/^communication share: \([0-9.]*\) (\([0-9.]*\) s.*/\1/p' "$log")
     comm=$(sed -n 's/^communication share: \([0-9.]*\) (\([0-9.]*\) s.*/\2/p' "$log")
     busy=$(sed -n 's/.*computing per rank min \([0-9.]*\) s, median \([0-9.]*\) s, max \([0-9.]*\) s.*/\1,\2,\3/p' "$log")
-    echo "$1,$2,$3,$5,$6,$7,$8,1,$sps,$step,$share,$comm,${busy:-,,},$l" >>"$OUT/jobs.csv"
+    cpu=$(sed -n 's/^ *rank .* CPU *\([0-9.]*\) s$/\1/p' "$log" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    echo "$1,$2,$3,$5,$6,$7,$8,1,$sps,$step,$share,$comm,${busy:-,,},${cpu:-},$l" >>"$OUT/jobs.csv"
   else say "job failed (see $log)"; fi
 }
 if [ $QUICK = 1 ]; then job_ranks=(1 2 4); rounds=${JOB_ROUNDS:-1}; else job_ranks=(1 2 4 8); rounds=${JOB_ROUNDS:-3}; fi
 for round in $(seq 1 "$rounds"); do
-  for p in "${job_ranks[@]}"; do [ "$p" -le 2 ] || concurrent "$round" $CNN 64 "$p" 8; done
+  for p in "${job_ranks[@]}"; do [ "$p" = 1 ] || concurrent "$round" $CNN 64 "$p" 8; done
   for p in "${job_ranks[@]}"; do job "$round" shm "$p" shm_mpirun $CNN 64 8; done
-  for p in "${job_ranks[@]}"; do [ "$p" -le 2 ] || concurrent "$round" $R18 8 "$p" 3; done
+  for p in "${job_ranks[@]}"; do [ "$p" = 1 ] || concurrent "$round" $R18 8 "$p" 3; done
   for p in "${job_ranks[@]}"; do job "$round" shm "$p" shm_mpirun $R18 8 3; done
   if [ $have_net = 1 ]; then
     for p in 2 4; do job "$round" tcp "$p" net_mpirun $CNN 64 8; done

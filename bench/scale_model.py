@@ -531,6 +531,7 @@ def report(args):
     units = read_csv(os.path.join(d, 'units.csv'))
     jobs = read_csv(os.path.join(d, 'jobs.csv'))
     replay = read_csv(os.path.join(d, 'replay.csv'))
+    sync = read_csv(os.path.join(d, 'sync.csv'))
     # P processes at once without MPI: per round (model, b, P, round) and the median over rounds (model, b, P)
     concurrent, concurrent_rounds = {}, {}
     for r in read_csv(os.path.join(d, 'concurrent.csv')):
@@ -656,9 +657,14 @@ def report(args):
                   f'{float(r["min_us"]) / 1e3:8.2f}…{float(r["max_us"]) / 1e3:9.2f} {predicted * 1e3:9.2f} '
                   f'{pct(predicted, measured):+6.1f} %  (load {r["load"]})')
 
+    # --- synchronisation points between compute, ranks outnumbering cores
+    rendezvous = SyncOverhead(sync)
+    if sync:
+        rendezvous.report()
+
     # --- real jobs
     if jobs and walls:
-        report_jobs(jobs, walls, fitted, concurrent, checks, args)
+        report_jobs(jobs, walls, fitted, concurrent, rendezvous, checks, args)
 
     print('\n== the model against every measured point (within 20 % of the measured median)')
     for kind, errors in checks.items():
@@ -672,7 +678,53 @@ def report(args):
     predictions(args, fitted, computes)
 
 
-def report_jobs(jobs, walls, fitted, concurrent, checks, args):
+class SyncOverhead:
+    """What one synchronisation point between stretches of compute costs when ranks outnumber
+    the cores (collectives --sync-probe: work, a blocking one-Int32 allreduce, work, ...; minus
+    the same work without the allreduces), per transport and P, interpolated in log(work) between
+    the measured work sizes. A rank that reaches the point waits until the last rank has been
+    given a core again and finished its stretch; with a core per rank that wait is only the
+    collective's latency, already in the collectives' model, so the term applies when P > cores."""
+
+    def __init__(self, rows):
+        self.points = {}
+        for r in rows:
+            key = (transport_of(r['label']), int(r['ranks']))
+            self.points.setdefault(key, []).append((float(r['work_us']) * 1e-6, float(r['median_us']) * 1e-6,
+                                                    float(r['free_us']) * 1e-6, r.get('load', '')))
+        for v in self.points.values():
+            v.sort()
+
+    def seconds(self, transport, p, work):
+        """Overhead of one synchronisation point after `work` seconds of a rank's compute."""
+        points = self.points.get((transport, p))
+        if not points:
+            return 0.0
+        if work <= points[0][0]:
+            return points[0][1]
+        if work >= points[-1][0]:
+            return points[-1][1]
+        for (w0, o0, _, _), (w1, o1, _, _) in zip(points, points[1:]):
+            if w0 <= work <= w1:
+                x = math.log(work / w0) / math.log(w1 / w0)
+                return o0 + x * (o1 - o0)
+        return 0.0
+
+    def report(self):
+        print('\n== synchronisation points between compute (collectives --sync-probe): overhead per point, '
+              'ranks time-slicing the cores')
+        print(f'{"transport":9} {"P":>2} {"work ms":>8} {"free ms":>8} {"overhead ms":>11}  load')
+        for (transport, p), points in sorted(self.points.items()):
+            for work, overhead, free, load in points:
+                print(f'{transport:9} {p:2d} {work * 1e3:8.1f} {free * 1e3:8.2f} {overhead * 1e3:11.2f}  {load}')
+
+
+def sync_points(layers, T, scheme, bucket_elements):
+    """Synchronisation points of one step: every blocking sum starts with its exponent agreement."""
+    return sum(op == 'max_i32' for op, _, _ in step_collectives(layers, T, scheme, bucket_elements))
+
+
+def report_jobs(jobs, walls, fitted, concurrent, rendezvous, checks, args):
     """The real jobs against the model, paired by round. scale-out.sh runs every job once per
     round, so the jobs of one round share that minute's speed of this machine (it drifts by up to
     20 % between minutes). A core-per-rank job's compute is the unit fit (measured minutes
@@ -689,10 +741,12 @@ def report_jobs(jobs, walls, fitted, concurrent, checks, args):
             ones[(r['model'], key[2], r.get('round', '1'))] = float(r['step_s'])
 
     def compute_seconds(model, b, p, comp, round_, k):
-        """Wall compute of the busiest of P single-thread ranks (above 2 ranks they share the 2 cores'
-        time: as measured with P processes at once without MPI, else the ideal share)."""
+        """Wall compute of the busiest of P single-thread ranks: from 2 ranks on, as measured with P
+        processes at once without MPI in the same round (2 ranks keep both cores busy, each slower
+        than a lone core; more ranks share the 2 cores' time); else, or without that measurement,
+        the unit fit, the ranks sharing the 2 cores' time ideally."""
         measured = concurrent.get((model, b, p, round_)) or concurrent.get((model, b, p))
-        if p > 2 and measured:
+        if p > 1 and measured:
             return measured
         per = math.ceil(b / p)
         rank_work = comp.f + per * (comp.c + comp.r)
@@ -703,27 +757,33 @@ def report_jobs(jobs, walls, fitted, concurrent, checks, args):
         one = ones.get((model, b, round_))
         return one / compute_seconds(model, b, 1, walls[model], round_, 1.0) if one else 1.0
 
-    print('\n== real `clif-mpi bench` jobs, 1 thread per rank (P > 2: oversubscribed); model = compute (P <= 2: '
-          'the wall-time unit fit x k; P > 2: concurrent.csv) + the fitted transport\'s collectives, per round')
+    print('\n== real `clif-mpi bench` jobs, 1 thread per rank (P > 2: oversubscribed); model = compute (P processes at '
+          'once without MPI, concurrent.csv; else the wall-time unit fit x k) + the fitted transport\'s collectives '
+          '(+ P > 2: the synchronisation points\' overhead, sync.csv), per round')
     for (model, b, round_) in sorted(ones):
         if model in walls:
             print(f'   calibration {model} -b {b}, round {round_}: k = {calibration(model, b, round_):.3f} '
                   f'(that round\'s P = 1 job / the unit fit\'s P = 1 step)')
     print(f'{"transport":9} {"model":18} {"b":>3} {"P":>2} {"runs":>4} {"step s":>7} {"range s":>13} {"model":>7} '
-          f'{"error":>8} {"by round":>22} {"waiting s":>9} {"model":>7}')
+          f'{"error":>8} {"by round":>22} {"waiting s":>9} {"model":>7} {"sync s":>7}')
     for (transport, model, b, p), rows in sorted(groups.items(), key=lambda g: (g[0][0] != 'shm', g[0][0], g[0][1], g[0][3])):
         comp = walls.get(model)
         t = fitted.get(transport)
         if comp is None or (t is None and p > 1):
             continue
         shape = tuple(int(x) for x in rows[0]['input'].split('x'))
+        layers, T = architecture(model, shape), int(rows[0]['T'])
         comm = 0.0 if p == 1 else sum(t.time(op, n * ELEMENT[op], p) for op, n, _ in
-                                      step_collectives(architecture(model, shape), int(rows[0]['T']), args.scheme,
-                                                       args.bucket_elements))
-        predicted, errors = [], []
+                                      step_collectives(layers, T, args.scheme, args.bucket_elements))
+        points = sync_points(layers, T, args.scheme, args.bucket_elements)
+        predicted, errors, syncs = [], [], []
         for r in rows:
             round_ = r.get('round', '1')
-            predicted.append(compute_seconds(model, b, p, comp, round_, calibration(model, b, round_)) + comm)
+            k = calibration(model, b, round_)
+            # above 2 ranks: each synchronisation point after a stretch of one rank's compute
+            stretch = k * (comp.f + math.ceil(b / p) * (comp.c + comp.r)) / points
+            syncs.append(points * rendezvous.seconds(transport, p, stretch) if p > 2 else 0.0)
+            predicted.append(compute_seconds(model, b, p, comp, round_, k) + comm + syncs[-1])
             errors.append(pct(predicted[-1], float(r['step_s'])))
         steps = [float(r['step_s']) for r in rows]
         waiting = statistics.median(float(r['comm_share'] or 0) * float(r['step_s']) for r in rows)
@@ -736,7 +796,7 @@ def report_jobs(jobs, walls, fitted, concurrent, checks, args):
                               'training-step jobs, oversubscribed (time-sliced compute)', []).append(error)
         print(f'{transport:9} {model:18} {b:3d} {p:2d} {len(rows):4d} {statistics.median(steps):7.3f} '
               f'{min(steps):6.3f}…{max(steps):6.3f} {statistics.median(predicted):7.3f} {note:>8} {by_round:>22} '
-              f'{waiting:9.3f} {comm:7.3f}')
+              f'{waiting:9.3f} {comm:7.3f} {statistics.median(syncs):7.3f}')
 
 
 def network_transport(fitted, args):

@@ -26,101 +26,140 @@ extension PickleMachine {
             opcodeStart = position
             let opcode = bytes[position]
             position += 1
-            switch opcode {
-            case 0x80:  // PROTO
-                let version = try readUnsigned(1, "PROTO")
-                guard version <= 5 else { throw refuse("pickle protocol \(version) (this reader knows 2 to 5)") }
-            case 0x95:  // FRAME: a read-ahead hint, checked but otherwise ignored
-                let length = try readUnsigned(8, "FRAME")
-                guard length <= UInt64(remaining) else {
-                    throw refuse("a FRAME claiming \(length) bytes when only \(remaining) remain (truncated file)")
-                }
-            case 0x2E: return try finish()
-            case 0x28: marks.append(stack.count)
-            case 0x7D: dicts.append(Dict()); push(.dict(dicts.count - 1))
-            case 0x5D: lists.append([]); push(.list(lists.count - 1))
-            case 0x29: push(.tuple([]))
-
-            case 0x4A: push(.leaf(.int(Int(Int32(truncatingIfNeeded: try readUnsigned(4, "BININT"))))))
-            case 0x4B: push(.leaf(.int(Int(try readUnsigned(1, "BININT1")))))
-            case 0x4D: push(.leaf(.int(Int(try readUnsigned(2, "BININT2")))))
-            case 0x8A: push(.leaf(.int(try readLong1())))
-            case 0x47:
-                let field = try read(8, "BINFLOAT")
-                push(.leaf(.float(Double(bitPattern: field.reduce(0) { $0 << 8 | UInt64($1) }))))  // big-endian
-            case 0x4E: push(.leaf(.none))
-            case 0x88: push(.leaf(.bool(true)))
-            case 0x89: push(.leaf(.bool(false)))
-
-            case 0x8C: push(.leaf(.string(try readText(try readUnsigned(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"))))
-            case 0x58: push(.leaf(.string(try readText(try readUnsigned(4, "BINUNICODE"), "BINUNICODE"))))
-            case 0x8D: push(.leaf(.string(try readText(try readUnsigned(8, "BINUNICODE8"), "BINUNICODE8"))))
-            case 0x55: push(.leaf(.bytes(Array(try read(try readUnsigned(1, "SHORT_BINSTRING"), "SHORT_BINSTRING")))))
-            case 0x54:
-                let length = Int32(truncatingIfNeeded: try readUnsigned(4, "BINSTRING"))
-                guard length >= 0 else { throw refuse("BINSTRING with the negative length \(length)") }
-                push(.leaf(.bytes(Array(try read(UInt64(length), "BINSTRING")))))
-            case 0x43: push(.leaf(.bytes(Array(try read(try readUnsigned(1, "SHORT_BINBYTES"), "SHORT_BINBYTES")))))
-            case 0x42: push(.leaf(.bytes(Array(try read(try readUnsigned(4, "BINBYTES"), "BINBYTES")))))
-            case 0x8E: push(.leaf(.bytes(Array(try read(try readUnsigned(8, "BINBYTES8"), "BINBYTES8")))))
-            case 0x96: push(.leaf(.bytes(Array(try read(try readUnsigned(8, "BYTEARRAY8"), "BYTEARRAY8")))))
-
-            case 0x74: push(.tuple(try popMark("TUPLE")))
-            case 0x85, 0x86, 0x87:
-                let count = Int(opcode - 0x84), what = "TUPLE\(count)"
-                var items: [Int] = []
-                for _ in 0..<count { items.insert(try pop(what), at: 0) }
-                push(.tuple(items))
-            case 0x6C: lists.append(try popMark("LIST")); push(.list(lists.count - 1))
-            case 0x61:
-                let item = try pop("APPEND")
-                try append([item], to: try top("APPEND"), "APPEND")
-            case 0x65:
-                let items = try popMark("APPENDS")
-                try append(items, to: try top("APPENDS"), "APPENDS")
-            case 0x64:
-                let pairs = try popMark("DICT")
-                dicts.append(Dict())
-                try insert(pairs, into: &dicts[dicts.count - 1], "DICT")
-                push(.dict(dicts.count - 1))
-            case 0x73:
-                let value = try pop("SETITEM"), key = try pop("SETITEM")
-                try setItems([key, value], on: try top("SETITEM"), "SETITEM")
-            case 0x75:
-                let pairs = try popMark("SETITEMS")
-                try setItems(pairs, on: try top("SETITEMS"), "SETITEMS")
-
-            case 0x71: memo[Int(try readUnsigned(1, "BINPUT"))] = try top("BINPUT")
-            case 0x72: memo[Int(try readUnsigned(4, "LONG_BINPUT"))] = try top("LONG_BINPUT")
-            case 0x94: memo[memo.count] = try top("MEMOIZE")
-            case 0x68: try get(Int(try readUnsigned(1, "BINGET")), "BINGET")
-            case 0x6A: try get(Int(try readUnsigned(4, "LONG_BINGET")), "LONG_BINGET")
-
-            case 0x63:
-                let module = try readLine("GLOBAL module"), global = try readLine("GLOBAL name")
-                try pushGlobal(module: module, name: global)
-            case 0x93:
-                let nameNode = try pop("STACK_GLOBAL"), moduleNode = try pop("STACK_GLOBAL")
-                guard case .leaf(.string(let module)) = nodes[moduleNode], case .leaf(.string(let global)) = nodes[nameNode]
-                else { throw refuse("STACK_GLOBAL of \(kind(moduleNode)) and \(kind(nameNode)) (expected two str)") }
-                try pushGlobal(module: module, name: global)
-            case 0x52: try call(isNewObject: false)
-            case 0x81: try call(isNewObject: true)
-            case 0x62: try build()
-            case 0x51:
-                guard allowlist.persistentIDs else { throw refuse("BINPERSID (persistent ids are not expected in this file)") }
-                push(.persistent(try pop("BINPERSID")))
-
-            default:
-                let known = Self.opcodeNames[opcode].map { "the opcode \($0)" } ?? "an unknown opcode"
-                let start = opcodeStart > 0 ? ""
-                    : bytes.starts(with: [0x1F, 0x8B]) ? "; the file is gzip-compressed, not a pickle: gunzip it first"
-                    : "; the file does not start like a pickle"
-                throw refuse("\(known) (0x\(String(format: "%02X", opcode)))\(start)")
+            if opcode == 0x2E { return try finish() }  // STOP
+            guard try frame(opcode) || literal(opcode) || container(opcode) || memoized(opcode) || object(opcode) else {
+                throw refuseUnknown(opcode)
             }
         }
         throw DataError("\(name): the pickle ends after \(bytes.count) bytes without its STOP opcode; "
                         + "the file is truncated — download it again")
+    }
+
+    /// PROTO, FRAME, MARK and the empty containers; false for any other opcode.
+    mutating func frame(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case 0x80:  // PROTO
+            let version = try readUnsigned(1, "PROTO")
+            guard version <= 5 else { throw refuse("pickle protocol \(version) (this reader knows 2 to 5)") }
+        case 0x95:  // FRAME: a read-ahead hint, checked but otherwise ignored
+            let length = try readUnsigned(8, "FRAME")
+            guard length <= UInt64(remaining) else {
+                throw refuse("a FRAME claiming \(length) bytes when only \(remaining) remain (truncated file)")
+            }
+        case 0x28: marks.append(stack.count)
+        case 0x7D: dicts.append(Dict()); push(.dict(dicts.count - 1))
+        case 0x5D: lists.append([]); push(.list(lists.count - 1))
+        case 0x29: push(.tuple([]))
+        default: return false
+        }
+        return true
+    }
+
+    /// The scalar values: integers, floats, None, booleans, text and bytes; false for any other opcode.
+    mutating func literal(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case 0x4A: push(.leaf(.int(Int(Int32(truncatingIfNeeded: try readUnsigned(4, "BININT"))))))
+        case 0x4B: push(.leaf(.int(Int(try readUnsigned(1, "BININT1")))))
+        case 0x4D: push(.leaf(.int(Int(try readUnsigned(2, "BININT2")))))
+        case 0x8A: push(.leaf(.int(try readLong1())))
+        case 0x47:
+            let field = try read(8, "BINFLOAT")
+            push(.leaf(.float(Double(bitPattern: field.reduce(0) { $0 << 8 | UInt64($1) }))))  // big-endian
+        case 0x4E: push(.leaf(.none))
+        case 0x88: push(.leaf(.bool(true)))
+        case 0x89: push(.leaf(.bool(false)))
+
+        case 0x8C: push(.leaf(.string(try readText(try readUnsigned(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"))))
+        case 0x58: push(.leaf(.string(try readText(try readUnsigned(4, "BINUNICODE"), "BINUNICODE"))))
+        case 0x8D: push(.leaf(.string(try readText(try readUnsigned(8, "BINUNICODE8"), "BINUNICODE8"))))
+        case 0x55: push(.leaf(.bytes(Array(try read(try readUnsigned(1, "SHORT_BINSTRING"), "SHORT_BINSTRING")))))
+        case 0x54:
+            let length = Int32(truncatingIfNeeded: try readUnsigned(4, "BINSTRING"))
+            guard length >= 0 else { throw refuse("BINSTRING with the negative length \(length)") }
+            push(.leaf(.bytes(Array(try read(UInt64(length), "BINSTRING")))))
+        case 0x43: push(.leaf(.bytes(Array(try read(try readUnsigned(1, "SHORT_BINBYTES"), "SHORT_BINBYTES")))))
+        case 0x42: push(.leaf(.bytes(Array(try read(try readUnsigned(4, "BINBYTES"), "BINBYTES")))))
+        case 0x8E: push(.leaf(.bytes(Array(try read(try readUnsigned(8, "BINBYTES8"), "BINBYTES8")))))
+        case 0x96: push(.leaf(.bytes(Array(try read(try readUnsigned(8, "BYTEARRAY8"), "BYTEARRAY8")))))
+        default: return false
+        }
+        return true
+    }
+
+    /// Tuples, lists and dicts built from the stack; false for any other opcode.
+    mutating func container(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case 0x74: push(.tuple(try popMark("TUPLE")))
+        case 0x85, 0x86, 0x87:
+            let count = Int(opcode - 0x84), what = "TUPLE\(count)"
+            var items: [Int] = []
+            for _ in 0..<count { items.insert(try pop(what), at: 0) }
+            push(.tuple(items))
+        case 0x6C: lists.append(try popMark("LIST")); push(.list(lists.count - 1))
+        case 0x61:
+            let item = try pop("APPEND")
+            try append([item], to: try top("APPEND"), "APPEND")
+        case 0x65:
+            let items = try popMark("APPENDS")
+            try append(items, to: try top("APPENDS"), "APPENDS")
+        case 0x64:
+            let pairs = try popMark("DICT")
+            dicts.append(Dict())
+            try insert(pairs, into: &dicts[dicts.count - 1], "DICT")
+            push(.dict(dicts.count - 1))
+        case 0x73:
+            let value = try pop("SETITEM"), key = try pop("SETITEM")
+            try setItems([key, value], on: try top("SETITEM"), "SETITEM")
+        case 0x75:
+            let pairs = try popMark("SETITEMS")
+            try setItems(pairs, on: try top("SETITEMS"), "SETITEMS")
+        default: return false
+        }
+        return true
+    }
+
+    /// The memo: PUT and GET in their binary forms; false for any other opcode.
+    mutating func memoized(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case 0x71: memo[Int(try readUnsigned(1, "BINPUT"))] = try top("BINPUT")
+        case 0x72: memo[Int(try readUnsigned(4, "LONG_BINPUT"))] = try top("LONG_BINPUT")
+        case 0x94: memo[memo.count] = try top("MEMOIZE")
+        case 0x68: try get(Int(try readUnsigned(1, "BINGET")), "BINGET")
+        case 0x6A: try get(Int(try readUnsigned(4, "LONG_BINGET")), "LONG_BINGET")
+        default: return false
+        }
+        return true
+    }
+
+    /// Globals, calls, BUILD and persistent ids; false for any other opcode.
+    mutating func object(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case 0x63:
+            let module = try readLine("GLOBAL module"), global = try readLine("GLOBAL name")
+            try pushGlobal(module: module, name: global)
+        case 0x93:
+            let nameNode = try pop("STACK_GLOBAL"), moduleNode = try pop("STACK_GLOBAL")
+            guard case .leaf(.string(let module)) = nodes[moduleNode], case .leaf(.string(let global)) = nodes[nameNode]
+            else { throw refuse("STACK_GLOBAL of \(kind(moduleNode)) and \(kind(nameNode)) (expected two str)") }
+            try pushGlobal(module: module, name: global)
+        case 0x52: try call(isNewObject: false)
+        case 0x81: try call(isNewObject: true)
+        case 0x62: try build()
+        case 0x51:
+            guard allowlist.persistentIDs else { throw refuse("BINPERSID (persistent ids are not expected in this file)") }
+            push(.persistent(try pop("BINPERSID")))
+        default: return false
+        }
+        return true
+    }
+
+    /// The error for an opcode this reader does not take, naming it (and a gzip or non-pickle file).
+    func refuseUnknown(_ opcode: UInt8) -> Error {
+        let known = Self.opcodeNames[opcode].map { "the opcode \($0)" } ?? "an unknown opcode"
+        let start = opcodeStart > 0 ? ""
+            : bytes.starts(with: [0x1F, 0x8B]) ? "; the file is gzip-compressed, not a pickle: gunzip it first"
+            : "; the file does not start like a pickle"
+        return refuse("\(known) (0x\(String(format: "%02X", opcode)))\(start)")
     }
 
     mutating func get(_ index: Int, _ what: String) throws {

@@ -146,16 +146,8 @@ struct TrainingRun {
             batch: { progress.show($0) },
             batchesEnded: { progress.finish() },
             skippedStep: { print("skipped a step with non-finite values (--on-nan skip) at \($0)") },
-            epoch: { summary in
-                let report = summary.report
-                var line = "epoch=\(report.epoch), train_loss=\(report.trainLoss), train_acc=\(report.trainAcc), test_loss=\(report.testLoss), test_acc=\(report.testAcc), max_test_acc=\(report.maxTestAcc), total_time=\(String(format: "%.1f", summary.totalSeconds)), samples_per_s=\(String(format: "%.1f", report.samplesPerSecond))"
-                if let share = summary.communicationShare { line += String(format: ", communication_share=%.3f", share) }
-                print(line)
-            },
-            stopped: { state, onRequest in
-                let cause = onRequest ? "a stop signal" : "--max-steps"
-                print("stopped by \(cause) after step \(state.globalStep), in epoch \(state.epoch) at batch \(state.batchInEpoch); checkpoint_latest resumes there")
-            },
+            epoch: { print($0.line) },
+            stopped: { print(TrainingEvents.stopLine($0, onRequest: $1)) },
             stopRequested: { signals.received != nil })
     }
 }

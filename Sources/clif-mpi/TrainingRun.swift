@@ -103,7 +103,7 @@ struct TrainingRun {
         let job = try makeJob(folder: output.url, session: session)
         if session.isLeader { try output.checkSpace(checkpointBytes: job.checkpointBytes) }
         try job.restore(note: { print($0) })
-        if session.isLeader { try writeArguments(in: output.url) }
+        if session.isLeader { try output.writeArguments(namespaceText) }
         let data = job.data
         say("\(arguments.model) (\(job.network.parameters.count) parameters), \(arguments.neuronModel.spelling), T=\(job.options.timeSteps), dataset \(data.name): \(data.train.count) train / \(data.test.count) test images of \(data.channels)×\(data.height)×\(data.width), \(session.size) process\(session.size == 1 ? "" : "es")")
         let signals = StopSignals()
@@ -126,15 +126,6 @@ struct TrainingRun {
             throw RunError(description: "-dataset \(arguments.dataset): \(error.description)")
         } catch let error as ModelError {
             throw RunError(description: error.description)
-        }
-    }
-
-    /// The original's args.txt in the run folder.
-    func writeArguments(in folder: URL) throws {
-        do {
-            try namespaceText.write(to: folder.appendingPathComponent("args.txt"), atomically: true, encoding: .utf8)
-        } catch {
-            throw RunError(description: "-out_dir \(arguments.outDir): cannot write args.txt in \(folder.path): \(error.localizedDescription)")
         }
     }
 

@@ -36,6 +36,25 @@ public struct EpochSummary {
     public let communicationShare: Double?
 }
 
+extension EpochSummary {
+    /// The line rank 0 prints for the epoch (the original's, plus clif-mpi's
+    /// time, rate and, under mpirun, communication share).
+    public var line: String {
+        let r = report
+        var line = "epoch=\(r.epoch), train_loss=\(r.trainLoss), train_acc=\(r.trainAcc), test_loss=\(r.testLoss), test_acc=\(r.testAcc), max_test_acc=\(r.maxTestAcc), total_time=\(String(format: "%.1f", totalSeconds)), samples_per_s=\(String(format: "%.1f", r.samplesPerSecond))"
+        if let share = communicationShare { line += String(format: ", communication_share=%.3f", share) }
+        return line
+    }
+}
+
+extension TrainingEvents {
+    /// The line rank 0 prints when a run stops before its end: why, and where it resumes.
+    public static func stopLine(_ state: TrainingState, onRequest: Bool) -> String {
+        let cause = onRequest ? "a stop signal" : "--max-steps"
+        return "stopped by \(cause) after step \(state.globalStep), in epoch \(state.epoch) at batch \(state.batchInEpoch); checkpoint_latest resumes there"
+    }
+}
+
 /// How a run ended: its last state, and whether a stop request ended it early.
 public struct TrainingOutcome {
     public let state: TrainingState

@@ -68,67 +68,9 @@ struct Bench: ParsableCommand {
             precision: amp ? .bf16Autocast : .fp32, dataset: dataset, dataDirectory: URL(fileURLWithPath: dataDir),
             input: (input.channels, input.height, input.width), classes: classes)
         guard let report = try BenchMeasurement.run(setup, session: session, note: { print($0) }) else { return }
-        printRates(report, timeSteps: setup.timeSteps)
-        printShares(report)
-        printBusy(report.busy, steps: steps)
-        printNeurons(report.neurons)
+        print("\(model) \(neuron.spelling) T=\(setup.timeSteps) b=\(b) input \(report.channels)x\(report.height)x\(report.width), \(report.ranks) process(es) × \(report.workers) worker(s), \(inference ? "inference" : "training"), \(amp ? "bf16 autocast (-amp)" : "fp32")")
+        report.lines.forEach { print($0) }
         print(String(format: "peak RSS: %.1f MB", Double(peakResidentBytes()) / 1e6))
-    }
-
-    /// The run's header, its rates, its collectives and their traffic.
-    func printRates(_ r: BenchReport, timeSteps: Int) {
-        print("\(model) \(neuron.spelling) T=\(timeSteps) b=\(b) input \(r.channels)x\(r.height)x\(r.width), \(r.ranks) process(es) × \(r.workers) worker(s), \(inference ? "inference" : "training"), \(amp ? "bf16 autocast (-amp)" : "fp32")")
-        print(String(format: "samples/s: %.2f   step: %.3f s   dense-equivalent GFLOP/s: %.1f (%.2f GFLOP per sample)",
-                     Double(r.samples) / r.seconds, r.seconds / Double(steps),
-                     r.flopsPerSample * Double(r.samples) / r.seconds / 1e9, r.flopsPerSample / 1e9))
-        print(String(format: "communication share: %.3f (%.3f s waiting in collectives on rank 0, %.3f s of it for gradient buckets after backward)",
-                     r.communicationSeconds / r.seconds, r.communicationSeconds, r.exposedGradientSeconds))
-        print(String(format: "reduction traffic: %.1f MB per step in %.0f collectives (rank 0)",
-                     Double(r.traffic.bytesSent) / 1e6 / Double(steps), Double(r.traffic.collectives) / Double(steps)))
-    }
-
-    /// Rank 0's time by kind of work, its GEMM rate against plain sgemm, the OpenBLAS kernels.
-    func printShares(_ r: BenchReport) {
-        print("time share by kind of work (rank 0):")
-        for (label, value) in r.workShares where value > 0 {
-            print(String(format: "  %-30@ %6.1f %%  %8.3f s", label as NSString, 100 * value / r.seconds, value))
-        }
-        if let rate = r.gemmRatePerThread {
-            // Per worker thread: the GEMM phases' rate against the same threads' plain sgemm.
-            let peak = r.sgemmPeak / Double(r.workers)
-            print(String(format: "GEMM phases (rank 0): %.1f GFLOP/s per worker thread = %.0f %% of the sgemm peak measured here (%.1f GFLOP/s per thread, %.1f for %d threads)",
-                         rate, 100 * rate / peak, peak, r.sgemmPeak, r.workers))
-        }
-        print("OpenBLAS kernels: \(Gemm.coreName) (OPENBLAS_CORETYPE \(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"))")
-        if let advice = Gemm.coreAdvice(core: Gemm.coreName, cpuFlags: Gemm.cpuFlags()) { print("note: " + advice) }
-    }
-
-    /// One line per rank (grouped when there are many) and the idle ranks.
-    func printBusy(_ ranks: [RankBusy], steps: Int) {
-        print("per rank over the timed steps (computing: wall time outside collectives; CPU: user + system time of all its threads, which includes MPI's polling while waiting):")
-        for (rank, r) in ranks.enumerated() where ranks.count <= 16 || rank < 4 || rank >= ranks.count - 4 {
-            print(String(format: "  rank %3d  %6.1f samples/step  computing %7.3f s  waiting %7.3f s  CPU %7.3f s",
-                         rank, Double(r.samples) / Double(steps), r.computingSeconds, r.waitingSeconds, r.cpuSeconds))
-            if ranks.count > 16 && rank == 3 { print("  …") }
-        }
-        let idle = ranks.indices.filter { ranks[$0].samples == 0 }
-        let computing = ranks.map(\.computingSeconds).sorted()
-        print(String(format: "  busy ranks: %d of %d; computing per rank min %.3f s, median %.3f s, max %.3f s",
-                     ranks.count - idle.count, ranks.count, computing.first ?? 0, computing[computing.count / 2], computing.last ?? 0)
-              + (idle.isEmpty ? "" : "; ranks without samples: \(idle)"))
-    }
-
-    /// The neuron layers' firing rates and open surrogate windows.
-    func printNeurons(_ neurons: [BenchReport.NeuronActivity]) {
-        // One header line: bench/compare.sh averages the second column of the rows below it.
-        print("firing rates and open surrogate windows (last step, rank 0; columns: layer, firing rate, open elements, open pixels):")
-        for layer in neurons {
-            // Padded here: Foundation's %-24@ does not pad on Linux.
-            print("  " + layer.name.padding(toLength: max(24, layer.name.count), withPad: " ", startingAt: 0)
-                  + String(format: "  %6.3f", layer.firingRate)
-                  + (layer.openElements.map { String(format: "   %13.3f", $0) } ?? "")
-                  + (layer.openPixels.map { String(format: "   %11.3f", $0) } ?? ""))
-        }
     }
 }
 

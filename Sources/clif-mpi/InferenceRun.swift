@@ -10,15 +10,7 @@ struct InferenceRun {
 
     /// What is evaluated: each flag, else what the checkpoint records, else
     /// inference.py's default.
-    struct Settings {
-        var model: String, dataset: String, dataDirectory: String
-        var timeSteps: Int, tau: Float, neuron: String
-        var activation: Activation
-        /// The neuron the checkpoint was trained with, when it records it.
-        var trainedNeuron: String?
-    }
-
-    func settings(_ described: CheckpointedModel) throws -> Settings {
+    func settings(_ described: CheckpointedModel) throws -> InferenceSettings {
         let a = arguments
         // The flag is parsed already; a checkpoint's recorded neuron is checked here.
         let recorded = described.trainedNeuron ?? "LIF"
@@ -31,24 +23,15 @@ struct InferenceRun {
             throw RunError(description: "--v-reset \(a.vReset): -neuron relu has no membrane to reset; omit --v-reset")
         }
         let timeSteps = activation == .relu ? 1 : described.setting(a.T, "T", otherwise: 6) { Int($0) }
-        return Settings(model: described.setting(a.model, "model", otherwise: "spiking_vgg11_bn"),
-                        dataset: described.setting(a.dataset, "dataset", otherwise: "cifar10"),
-                        dataDirectory: described.setting(a.dataDir, "data_dir", otherwise: "./data"),
-                        timeSteps: timeSteps, tau: tau, neuron: neuron.spelling,
-                        activation: activation, trainedNeuron: described.trainedNeuron)
-    }
-
-    /// The log folder's name, as inference.py builds it.
-    func folderName(_ s: Settings) -> String {
-        var name = "inference_\(s.dataset)_\(s.model)_\(arguments.name)_T\(s.timeSteps)_tau\(s.tau)_bs\(arguments.b)"
-        if s.neuron != "LIF" { name += "_\(s.neuron)_" }
-        name += "_amp"
-        if arguments.cutupmixAuto { name += "_cutupmix_auto" }
-        return name
+        return InferenceSettings(model: described.setting(a.model, "model", otherwise: "spiking_vgg11_bn"),
+                                 dataset: described.setting(a.dataset, "dataset", otherwise: "cifar10"),
+                                 dataDirectory: described.setting(a.dataDir, "data_dir", otherwise: "./data"),
+                                 timeSteps: timeSteps, tau: tau, neuron: neuron.spelling,
+                                 activation: activation, trainedNeuron: described.trainedNeuron)
     }
 
     /// The arguments as inference.py prints them (`Namespace(…)`, sorted by name).
-    func namespace(_ s: Settings) -> String {
+    func namespace(_ s: InferenceSettings) -> String {
         let a = arguments
         func text(_ value: String?) -> String { value.map { "'\($0)'" } ?? "None" }
         func bool(_ value: Bool) -> String { value ? "True" : "False" }
@@ -66,13 +49,6 @@ struct InferenceRun {
         return "Namespace(" + items.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
     }
 
-    /// The line inference.py prints before it counts the parameters.
-    static func familyLine(_ model: String) -> String? {
-        if model.hasPrefix("spiking_resnet") { return "using Resnet model." }
-        if model.hasPrefix("spiking_vgg") || ["vggsnn", "snn5_noAP"].contains(model) { return "using Spiking VGG model." }
-        return nil
-    }
-
     func execute(in session: Session) throws {
         let a = arguments
         let leader = session.isLeader
@@ -85,7 +61,7 @@ struct InferenceRun {
         say(namespaceText)
 
         // The log folder is checked before the data is read (a run that cannot write fails at once).
-        let folderPath = (a.outDir.hasSuffix("/") ? a.outDir : a.outDir + "/") + folderName(s)
+        let folderPath = (a.outDir.hasSuffix("/") ? a.outDir : a.outDir + "/") + s.folderName(name: a.name, batchSize: a.b, cutupmixAuto: a.cutupmixAuto)
         let output = OutputFolder(url: URL(fileURLWithPath: folderPath), flagValue: a.outDir)
         let existed = FileManager.default.fileExists(atPath: folderPath)
         let plot = a.plot.map { PlotFile(path: $0) }
@@ -96,32 +72,32 @@ struct InferenceRun {
 
         let data = try described.dataset(s.dataset, directory: s.dataDirectory, frames: s.timeSteps)
         let network = try described.network(s.model, for: data, activation: s.activation, dropout: a.dropRate, seed: a.seed)
-        if let line = Self.familyLine(s.model) { say(line) }
+        if let line = InferenceSettings.familyLine(s.model) { say(line) }
         say(String(format: "Total Parameters: %.2fM", Double(network.parameters.count) / 1_000_000))
         let maxTestAccuracy = try loadWeights(into: network, described, session.communicator, say: say)
         say(existed ? folderPath : "Mkdir \(folderPath).")
         if leader {
             if a.saveInit { try saveInitial(network, s, namespace: namespaceText, in: output.url) }
-            try write(namespaceText, to: output.url, append: false)
+            try output.writeArguments(namespaceText)
         }
 
         let rows = evaluate(network, on: data, s, session)
         if leader, let plot {
-            try plot.write(chart(rows, s, testImages: data.test.count, checkpoint: source?.path))
+            try plot.write(s.chart(rows, testImages: data.test.count, checkpoint: source?.path))
         }
         guard let first = rows.first?.result, leader else { return }
-        try finish(first, s, maxTestAccuracy: maxTestAccuracy, in: output.url)
+        try finish(first, s, maxTestAccuracy: maxTestAccuracy, in: output)
     }
 
     /// inference.py's last lines, printed and appended to its log file.
-    func finish(_ first: Evaluation.Result, _ s: Settings, maxTestAccuracy: String, in folder: URL) throws {
+    func finish(_ first: Evaluation.Result, _ s: InferenceSettings, maxTestAccuracy: String, in output: OutputFolder) throws {
         let info = "test_loss=\(first.loss), test_acc=\(first.top1), max_test_acc=\(maxTestAccuracy), total_time=\(first.seconds)"
         let memory = String(format: "after one epoch: %fGB", Double(peakResidentBytes()) / 1024 / 1024 / 1024)
         let throughput = "\(first.samplesPerSecond * Double(s.timeSteps))"
         print(info)
         print(memory)
         print("Final Throughput: \(throughput)")
-        try write("\n" + info + "\n" + memory + "\n" + "Throughput\n" + throughput + "\n", to: folder, append: true)
+        try output.writeArguments("\n" + info + "\n" + memory + "\n" + "Throughput\n" + throughput + "\n", append: true)
     }
 
     /// Loads `-resume`'s checkpoint, then `-pre_train`'s (as inference.py
@@ -147,7 +123,7 @@ struct InferenceRun {
     }
 
     /// `-save_init`: the evaluated weights as checkpoint_0.safetensors in the log folder.
-    func saveInitial(_ network: Network, _ s: Settings, namespace: String, in folder: URL) throws {
+    func saveInitial(_ network: Network, _ s: InferenceSettings, namespace: String, in folder: URL) throws {
         try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
                             state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
                                                  arguments: RunArguments(namespace: namespace), model: s.model),
@@ -155,57 +131,17 @@ struct InferenceRun {
     }
 
     /// Evaluates every `--v-reset` setting, printing clif-mpi's table on rank 0.
-    func evaluate(_ network: Network, on data: LoadedDataset, _ s: Settings,
+    func evaluate(_ network: Network, on data: LoadedDataset, _ s: InferenceSettings,
                   _ session: Session) -> [ResetSweep.Row] {
         let a = arguments
         let leader = session.isLeader
-        if leader {
-            let trained = s.trainedNeuron.map { " trained with \($0)," } ?? ""
-            print("\(s.model)\(trained) evaluated with \(s.neuron), T=\(s.timeSteps), \(s.dataset) test set (\(data.test.count) images), \(session.size) process(es)")
-            print("| neuron | reset | top-1 | top-5 | loss | samples/s |")
-            print("|---|---|---|---|---|---|")
-        }
+        if leader { s.tableHeader(testImages: data.test.count, processes: session.size).forEach { print($0) } }
         let loss = LossConfig(lambda: a.lossLambda, lossMeans: a.lossMeans, mseOneHot: a.mseNReg, labelSmoothing: a.labelSmoothing)
         let setup = EvaluationSetup(data: data, batchSize: a.b, timeSteps: s.timeSteps, loss: loss,
                                      precision: a.amp ? .bf16Autocast : .fp32,
                                      shard: session.shard, reducer: session.makeReducer())
         return ResetSweep(activation: s.activation, resets: a.resets ?? [nil]).run(network, setup) { row in
-            guard leader else { return }
-            let label = s.activation == .relu ? "–" : row.reset.map { "hard \($0)" } ?? "soft"
-            let r = row.result
-            print(String(format: "| %@ | %@ | %.2f %% | %.2f %% | %.4f | %.1f |", s.neuron, label,
-                         100 * r.top1, 100 * r.top5, r.loss, r.samplesPerSecond))
-        }
-    }
-
-    /// The table as `--plot` draws it: top-1 and top-5 per reset setting.
-    func chart(_ rows: [ResetSweep.Row], _ s: Settings, testImages: Int, checkpoint: String?) -> BarChart {
-        let labels = rows.map { row in
-            "\(s.neuron) " + (s.activation == .relu ? "(ANN)" : row.reset.map { "hard reset \($0)" } ?? "soft reset")
-        }
-        let trained = s.trainedNeuron.map { ", trained with \($0)" } ?? ""
-        return BarChart(title: "clif-mpi infer: \(s.model) on the \(s.dataset) test set (\(testImages) images)",
-                        subtitle: "\(checkpoint.map { "checkpoint \($0)" } ?? "freshly initialised model")\(trained), T=\(s.timeSteps)",
-                        valueAxis: "accuracy on the test set (%)", categoryAxis: "neuron and reset",
-                        categories: labels,
-                        series: [("top-1", rows.map { 100 * $0.result.top1 }), ("top-5", rows.map { 100 * $0.result.top5 })],
-                        format: { String(format: "%.2f %%", $0) })
-    }
-
-    /// Writes (or appends to) the log folder's args.txt.
-    func write(_ text: String, to folder: URL, append: Bool) throws {
-        let url = folder.appendingPathComponent("args.txt")
-        do {
-            if append {
-                let handle = try FileHandle(forWritingTo: url)
-                defer { try? handle.close() }
-                try handle.seekToEnd()
-                try handle.write(contentsOf: Data(text.utf8))
-            } else {
-                try text.write(to: url, atomically: true, encoding: .utf8)
-            }
-        } catch {
-            throw RunError(description: "-out_dir \(arguments.outDir): cannot write args.txt in \(folder.path): \(error.localizedDescription)")
+            if leader { print(s.tableRow(row)) }
         }
     }
 }

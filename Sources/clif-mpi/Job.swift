@@ -29,27 +29,10 @@ enum Job {
         }
     }
 
-    /// What rank 0 says about the kernel probe: a note when the ranks run
-    /// other OpenBLAS kernels or (with --allow-heterogeneous) compute other
-    /// bits; the refusal, on standard error, when they compute other bits.
+    /// What rank 0 says about the kernel probe (`KernelAgreement.report`):
+    /// a note on standard output, a refusal on standard error.
     static func report(_ agreement: KernelAgreement, _ options: JobOptions, leader: Bool) {
-        guard leader else { return }
-        switch agreement {
-        case .identical:
-            break
-        case .sameBitsOtherKernels(let cores):
-            print("note: the ranks run different OpenBLAS kernels (\(cores.joined(separator: ", "))) that compute the same bits on the kernel probe; the probe covers common shapes only, so check a short run against one process")
-        case .differentBits(let summary) where options.allowHeterogeneous:
-            print("note: \(summary) compute different bits (OpenBLAS kernel, CPU, libm or build differ); with --allow-heterogeneous this run goes on, and its results depend on which ranks run where: they are not those of one process")
-        case .differentBits(let summary):
-            FileHandle.standardError.write(Data("""
-                Error: \(summary) compute different bits (OpenBLAS kernel, CPU, libm or build differ), \
-                so this job would not give the same bits as one process. Run every rank on hosts of one kind with \
-                the same clif-mpi binary and libraries (a DYNAMIC_ARCH OpenBLAS takes one kernel everywhere with \
-                OPENBLAS_CORETYPE set to a core every host supports, e.g. Haswell), or pass --allow-heterogeneous \
-                to run anyway.
-
-                """.utf8))
-        }
+        guard leader, let said = agreement.report(allowHeterogeneous: options.allowHeterogeneous) else { return }
+        if said.isRefusal { FileHandle.standardError.write(Data(said.text.utf8)) } else { print(said.text) }
     }
 }

@@ -91,6 +91,15 @@ struct Train: ParsableCommand {
     }
 }
 
+/// The engine's view of train's flags: the names it reads the optimiser and
+/// the neuron by.
+extension Train: TrainingFlags {
+    var optimizerKind: OptimizerKind { opt.value }
+    var optimizerSpelling: String { opt.spelling }
+    var neuronKind: ActivationKind { neuronModel.value }
+    var neuronSpelling: String { neuronModel.spelling }
+}
+
 /// `-amp` / `--amp` help, shared by train, infer and bench.
 let ampHelp = """
     bf16 autocast numerics (PyTorch's torch.autocast("cpu", dtype=torch.bfloat16) for conv2d and linear): \

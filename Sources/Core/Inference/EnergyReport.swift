@@ -1,14 +1,18 @@
-import Core
 import Foundation
 
 /// The tables `clif-mpi energy` prints: firing rates per neuron layer, energy
 /// per synaptic layer, and totals split as the paper reports them.
-struct EnergyReport {
-    let timeSteps: Int
-    let measured: EnergyMeasurement.Result
+public struct EnergyReport {
+    public let timeSteps: Int
+    public let measured: EnergyMeasurement.Result
     var trained: EnergyMeasurement.Pass { measured.trained }
     var trainedNeuron: EnergyModel.Neuron { measured.trainedNeuron }
     var lif: EnergyMeasurement.Pass { measured.lif }
+
+    public init(timeSteps: Int, measured: EnergyMeasurement.Result) {
+        self.timeSteps = timeSteps
+        self.measured = measured
+    }
 
     func energy(_ layer: MeasuredLayer, _ neuron: EnergyModel.Neuron) -> EnergyModel.Energy {
         EnergyModel.energy(layer.layer, neuron: neuron, timeSteps: timeSteps,
@@ -27,7 +31,7 @@ struct EnergyReport {
     }
 
     /// Energy per sample of every synaptic layer, one bar each for the trained neuron, LIF and the ANN.
-    func chart(title: String, subtitle: String) -> BarChart {
+    public func chart(title: String, subtitle: String) -> BarChart {
         let rows = zip(trained.layers, lif.layers).map { a, b in
             (name: a.layer.name, energies: [energy(a, trainedNeuron).total, energy(b, .lif).total, energy(a, .ann).total])
         }
@@ -38,7 +42,8 @@ struct EnergyReport {
                         format: { String(format: "%.2f", $0) })
     }
 
-    var text: String {
+    /// The three tables, as `clif-mpi energy` prints them.
+    public var text: String {
         var lines: [String] = []
         let own = trained.neuron, other = lif.neuron
         lines.append("\nFiring rates of the neuron layers:\n")

@@ -58,7 +58,7 @@ struct Bench: ParsableCommand {
         Conv2d.eventDensityLimit = Float(eventDensity)
         Conv2d.gatedDensityLimit = Float(gatedDensity)
         if let width = neuronKernels {
-            timeNeuronKernels(width: width)
+            NeuronKernels.timeEveryModel(timeSteps: T, width: width) { print($0) }
             return
         }
         let activation = Activation(neuron.value)
@@ -71,17 +71,5 @@ struct Bench: ParsableCommand {
         print("\(model) \(neuron.spelling) T=\(setup.timeSteps) b=\(b) input \(report.channels)x\(report.height)x\(report.width), \(report.ranks) process(es) × \(report.workers) worker(s), \(inference ? "inference" : "training"), \(amp ? "bf16 autocast (-amp)" : "fp32")")
         report.lines.forEach { print($0) }
         print(String(format: "peak RSS: %.1f MB", Double(peakResidentBytes()) / 1e6))
-    }
-}
-
-extension Bench {
-    /// Forward and backward of every neuron model on one thread, elements/s.
-    func timeNeuronKernels(width: Int) {
-        let count = Double(T * width)
-        for model in NeuronModel.allCases {
-            let seconds = NeuronKernels.time(model, timeSteps: T, width: width)
-            print(String(format: "%@ T=%d × %d: forward %.1f M el/s, backward %.1f M el/s", model.rawValue, T, width,
-                         count / seconds.forward / 1e6, count / seconds.backward / 1e6))
-        }
     }
 }

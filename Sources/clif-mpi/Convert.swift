@@ -26,45 +26,11 @@ struct Convert: ParsableCommand {
             throw RunError(description: "\(input): cannot read the checkpoint (\(error.localizedDescription))")
         }
         do {
-            if TorchCheckpoint.isTorchFile(data) {
-                let contents = try TorchCheckpoint.read(data, name: input)
-                try Checkpoint.writeAtomically(TorchCheckpoint.safetensorsData(contents, model: model),
-                                               to: URL(fileURLWithPath: output))
-                print("\(input): \(contents.tensors.count) tensors\(contents.optimizer.map { ", \($0.name) state" } ?? "")\(contents.epoch.map { ", epoch \($0)" } ?? "") → \(output)")
-            } else {
-                let file = try SafeTensorsFile(data: data, name: input)
-                let (hyperparameters, scheduler) = try Self.training(file, name: input)
-                let contents = TorchCheckpoint.contents(ofSafeTensors: file, hyperparameters: hyperparameters)
-                try Checkpoint.writeAtomically(try TorchCheckpoint.pthData(contents, scheduler: scheduler),
-                                               to: URL(fileURLWithPath: output))
-                print("\(input): \(contents.tensors.count) tensors\(contents.optimizer.map { ", \($0.name) state" } ?? "")\(contents.epoch.map { ", epoch \($0) (the original's numbering)" } ?? "") → \(output) (PyTorch .pth)")
-            }
+            print(try TorchCheckpoint.convert(data, name: input, to: output, model: model))
         } catch let error as CheckpointError {
             throw RunError(description: error.description)
         } catch let error as SafeTensorsError {
             throw RunError(description: "\(error.description) (expected a .pth or a clif-mpi .safetensors checkpoint)")
         }
-    }
-
-    /// The optimiser's settings and the scheduler, from the run's recorded arguments.
-    static func training(_ file: SafeTensorsFile, name: String) throws -> ([String: Double], TorchCheckpoint.SchedulerState?) {
-        let args = try RunArguments.recorded(in: file.metadata, file: name)
-        var hyperparameters: [String: Double] = [:]
-        for key in ["lr", "momentum", "weight_decay"] { hyperparameters[key] = args[key].flatMap(Double.init) }
-        guard let lr = hyperparameters["lr"], let completed = file.metadata["epoch"].flatMap(Int.init) else {
-            return (hyperparameters, nil)
-        }
-        hyperparameters["initial_lr"] = lr
-        let kind: TorchCheckpoint.SchedulerState.Kind?
-        switch args["lr_scheduler"].flatMap(LearningRateSchedule.Kind.init(rawValue:)) {
-        case .cosine: kind = args["T_max"].flatMap(Int.init).map { .cosine(tMax: $0) }
-        case .step:
-            kind = args["step_size"].flatMap(Int.init).flatMap { size in args["gamma"].flatMap(Double.init).map { .step(stepSize: size, gamma: $0) } }
-        case nil: kind = nil
-        }
-        guard let kind else { return (hyperparameters, nil) }
-        let scheduler = TorchCheckpoint.SchedulerState(kind: kind, baseLearningRate: lr, lastEpoch: completed)
-        hyperparameters["lr"] = scheduler.learningRate
-        return (hyperparameters, scheduler)
     }
 }

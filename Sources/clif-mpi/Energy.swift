@@ -56,11 +56,10 @@ struct Energy: ParsableCommand {
         let described = try CheckpointedModel(path: checkpoint, flag: "--checkpoint")
         let plotFile = plot.map { PlotFile(path: $0) }
         if session.isLeader { try plotFile?.checkFolder() }
-        let modelName = try described.setting(model, "model", pass: "-model")
-        let datasetName = try described.setting(dataset, "dataset", pass: "-dataset")
+        let (modelName, datasetName) = try described.modelAndDataset(model: model, dataset: dataset)
         let neuronName = try described.setting(neuron?.spelling, "neuron_model", pass: "-neuron")
-        let timeSteps = described.setting(T, "T", otherwise: 6) { Int($0) }  // the original's default
-        let tauValue = described.setting(tau, "tau", otherwise: 2.0) { Float($0) }
+        let timeSteps = described.timeSteps(T)
+        let tauValue = described.tau(tau)
         // The flag's value is a known name; relu, or an unknown recorded name, is refused here.
         guard let neuronModel = ActivationKind(caseInsensitive: neuronName)?.neuronModel else {
             throw RunError(description: "-neuron \(neuronName): the energy estimate needs a spiking neuron (LIF, CLIF, PLIF)")

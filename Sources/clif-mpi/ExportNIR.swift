@@ -54,10 +54,9 @@ struct ExportNIR: ParsableCommand {
 
     func run() throws {
         let described = try CheckpointedModel(path: checkpoint, flag: "--checkpoint")
-        let modelName = try described.setting(model, "model", pass: "-model")
-        let datasetName = try described.setting(dataset, "dataset", pass: "-dataset")
+        let (modelName, datasetName) = try described.modelAndDataset(model: model, dataset: dataset)
         let timeSteps = try described.setting(T, "T", pass: "-T") { Int($0) }
-        let tauValue = described.setting(tau, "tau", otherwise: 2.0) { Float($0) }
+        let tauValue = described.tau(tau)
         let reset = Float(vReset)  // nil: soft, refused by the export naming the first layer
         let data = try described.dataset(datasetName, directory: dataDir, frames: timeSteps)
         let network = try described.network(modelName, for: data, activation: Activation(neuron.value, tau: tauValue, vReset: reset))

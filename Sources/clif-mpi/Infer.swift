@@ -107,3 +107,9 @@ struct Infer: ParsableCommand {
         try Job.run(job, session: { try run.execute(in: $0) })
     }
 }
+
+/// The engine's view of infer's flags: the names it reads the neuron by.
+extension Infer: InferenceFlags {
+    var neuronKind: ActivationKind? { neuron?.value }
+    var neuronSpelling: String? { neuron?.spelling }
+}

@@ -39,6 +39,25 @@ final class CheckpointedModelTests: XCTestCase {
         XCTAssertEqual(described.trainedNeuron, "CLIF")
     }
 
+    /// The settings every command resolves alike: -model and -dataset (else an error), -T (else 6), -tau (else 2.0).
+    func testSharedSettings() throws {
+        let described = CheckpointedModel(path: "run.safetensors", flag: "--checkpoint", recorded: RunArguments([
+            .init("model", .text("spiking_cnn_small")), .init("dataset", .text("digits")), .init("T", .number("3")),
+        ]))
+        let named = try described.modelAndDataset(model: nil, dataset: "cifar10")
+        XCTAssertEqual([named.model, named.dataset], ["spiking_cnn_small", "cifar10"])
+        XCTAssertEqual([described.timeSteps(nil), described.timeSteps(5)], [3, 5])
+        XCTAssertEqual([described.tau(nil), described.tau(1.5)], [2.0, 1.5])
+        let fresh = CheckpointedModel(path: nil, flag: "--checkpoint", recorded: RunArguments())
+        XCTAssertEqual(fresh.timeSteps(nil), 6)
+        XCTAssertThrowsError(try fresh.modelAndDataset(model: "spiking_cnn_small", dataset: nil)) { error in
+            XCTAssertEqual("\(error)", "without --checkpoint, pass -dataset")
+        }
+        XCTAssertThrowsError(try fresh.modelAndDataset(model: nil, dataset: nil)) { error in
+            XCTAssertEqual("\(error)", "without --checkpoint, pass -model", "-model is asked for first")
+        }
+    }
+
     func testMissingSettingNamesTheFlagToPass() throws {
         let url = try writeCheckpoint(RunArguments([.init("model", .text("spiking_cnn_small"))]), name: "missing")
         let described = try CheckpointedModel(path: url.path, flag: "--checkpoint")

@@ -75,6 +75,18 @@ public struct CheckpointedModel: Sendable {
         value ?? recorded[key] ?? fallback
     }
 
+    /// `-model` and `-dataset`: each flag, else what the checkpoint records.
+    /// - Throws: `CheckpointError` naming the flag to pass when neither says.
+    public func modelAndDataset(model: String?, dataset: String?) throws -> (model: String, dataset: String) {
+        (try setting(model, "model", pass: "-model"), try setting(dataset, "dataset", pass: "-dataset"))
+    }
+
+    /// `-T`: the flag, else what the checkpoint records, else the original's 6.
+    public func timeSteps(_ flag: Int?) -> Int { setting(flag, "T", otherwise: 6) { Int($0) } }
+
+    /// `-tau`: the flag, else what the checkpoint records, else the original's 2.0.
+    public func tau(_ flag: Float?) -> Float { setting(flag, "tau", otherwise: 2.0) { Float($0) } }
+
     /// The neuron the checkpoint was trained with, when it records it.
     public var trainedNeuron: String? { recorded["neuron_model"] }
 

@@ -27,4 +27,16 @@ extension NeuronKernels {
         }
         return (forward, backward)
     }
+
+    /// `bench --neuron-kernels`: says a line per neuron model, once it is
+    /// timed (`time`), with its forward and backward throughput on this
+    /// thread in million elements per second.
+    public static func timeEveryModel(timeSteps: Int, width: Int, say: (String) -> Void) {
+        let count = Double(timeSteps * width)
+        for model in NeuronModel.allCases {
+            let seconds = NeuronKernels.time(model, timeSteps: timeSteps, width: width)
+            say(String(format: "%@ T=%d × %d: forward %.1f M el/s, backward %.1f M el/s", model.rawValue, timeSteps, width,
+                       count / seconds.forward / 1e6, count / seconds.backward / 1e6))
+        }
+    }
 }

@@ -3,19 +3,13 @@ import Foundation
 /// The flags of `clif-mpi train` as the engine reads them (the command
 /// conforms with its own options), and what follows from them alone: the
 /// run folder's name, the arguments a run records, its `TrainingOptions`.
-public protocol TrainingFlags {
-    var seed: UInt64 { get }
+public protocol TrainingFlags: OriginalFlags {
     var T: Int { get }
     var tau: Float { get }
-    var b: Int { get }
     var epochs: Int { get }
-    var j: Int { get }
     var dataDir: String { get }
     var dataset: String { get }
-    var outDir: String { get }
-    var surrogate: Surrogate { get }
     var resume: String? { get }
-    var preTrain: String? { get }
     /// `-opt`: the optimiser, and its name as given.
     var optimizerKind: OptimizerKind { get }
     var optimizerSpelling: String { get }
@@ -26,19 +20,9 @@ public protocol TrainingFlags {
     var gamma: Float { get }
     var tMax: Int { get }
     var model: String { get }
-    var dropRate: Float { get }
-    var weightDecay: Float { get }
-    var lossLambda: Float { get }
-    var mseNReg: Bool { get }
-    var lossMeans: Float { get }
-    var saveInit: Bool { get }
     /// `-neuron_model`: the neuron, and its name as given.
     var neuronKind: ActivationKind { get }
     var neuronSpelling: String { get }
-    var cutupmixAuto: Bool { get }
-    var labelSmoothing: Float { get }
-    var name: String { get }
-    var amp: Bool { get }
     var splitBy: FrameSplit { get }
     var maxSteps: Int? { get }
     var noShuffle: Bool { get }
@@ -105,7 +89,7 @@ extension TrainingFlags {
         o.weightDecay = weightDecay
         o.optimizer = optimizerKind
         o.schedule = LearningRateSchedule(lrScheduler, tMax: tMax, stepSize: stepSize, gamma: gamma)
-        o.loss = LossConfig(lambda: lossLambda, lossMeans: lossMeans, mseOneHot: mseNReg, labelSmoothing: labelSmoothing)
+        o.loss = lossConfig
         o.seed = seed
         o.maxSteps = maxSteps
         o.shuffle = !noShuffle

@@ -40,7 +40,7 @@ struct InferenceRun {
         let maxTestAccuracy = try a.loadWeights(into: network, described, read: read, say: say)
         say(existed ? folderPath : "Mkdir \(folderPath).")
         if leader {
-            if a.saveInit { try a.saveInitial(network, s, namespace: namespaceText, in: output.url) }
+            if a.saveInit { try a.saveInitial(network, s, in: output.url) }
             try output.writeArguments(namespaceText)
         }
 

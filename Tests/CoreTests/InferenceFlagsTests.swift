@@ -37,6 +37,9 @@ final class InferenceFlagsTests: XCTestCase {
         XCTAssertTrue(text.contains("resume='run/checkpoint_max.pth'"), text)
         XCTAssertTrue(text.hasPrefix("Namespace(T=3, amp=True, "), text)
         XCTAssertTrue(text.contains("model='spiking_cnn_small', ") && text.contains("neuron_model='CLIF'") && text.hasSuffix("tau=1.5, weight_decay=0.0005)"), text)
+        given.name = "it's, T=9"
+        XCTAssertTrue(given.namespace(try given.settings(recorded)).contains("name=\"it's, T=9\", "),
+                      "text in Python's repr, as inference.py prints it")
     }
 
     func testSettingsAreTheFlagElseTheCheckpointElseTheDefault() throws {
@@ -98,12 +101,15 @@ final class InferenceFlagsTests: XCTestCase {
                                          say: { lines.append($0) })
         XCTAssertEqual(none, "0")
         XCTAssertEqual(lines, ["note: no -resume or -pre_train: evaluating the model -seed 2022 initialises"])
-        try flags.saveInitial(saved, s, namespace: flags.namespace(s), in: folder)
+        flags.name = "it's, T=9"
+        try flags.saveInitial(saved, s, in: folder)
 
         let file = folder.appendingPathComponent("checkpoint_0.safetensors").path
         flags.resume = file; flags.preTrain = file
         let described = try CheckpointedModel(path: file, flag: "-resume")
         XCTAssertEqual(described.recorded["model"], "spiking_cnn_small", "the checkpoint records the printed arguments")
+        XCTAssertEqual(described.recorded["name"], "it's, T=9", "a -name with a quote and a comma survives the checkpoint")
+        XCTAssertEqual(described.recorded["T"], "2")
         let loaded = try described.network(s.model, for: data, activation: s.activation, seed: 8)
         XCTAssertNotEqual(loaded.parameters.values, saved.parameters.values)
         lines = []

@@ -40,22 +40,28 @@ extension InferenceFlags {
     }
 
     /// The arguments as inference.py prints them (`Namespace(…)`, sorted by
-    /// name), with the settings `s` resolved from the flags and the checkpoint.
-    public func namespace(_ s: InferenceSettings) -> String {
-        func text(_ value: String?) -> String { value.map { "'\($0)'" } ?? "None" }
-        func bool(_ value: Bool) -> String { value ? "True" : "False" }
-        let items: [(String, String)] = [
-            ("T", "\(s.timeSteps)"), ("amp", bool(amp)), ("b", "\(b)"), ("cutupmix_auto", bool(cutupmixAuto)),
-            ("data_dir", text(s.dataDirectory)), ("dataset", text(s.dataset)), ("drop_rate", "\(dropRate)"),
-            ("j", "\(j)"), ("label_smoothing", "\(labelSmoothing)"), ("loss_lambda", "\(lossLambda)"),
-            ("loss_means", "\(lossMeans)"), ("model", text(s.model)), ("mse_n_reg", bool(mseNReg)),
+    /// name, text in Python's `repr`), with the settings `s` resolved from
+    /// the flags and the checkpoint.
+    public func namespace(_ s: InferenceSettings) -> String { arguments(s).namespaceText }
+
+    /// inference.py's arguments, sorted by name, with the settings `s`:
+    /// what infer prints, writes to args.txt and `-save_init` records.
+    public func arguments(_ s: InferenceSettings) -> RunArguments {
+        func text(_ value: String?) -> RunArguments.Value { value.map { .text($0) } ?? .none }
+        func number<N: LosslessStringConvertible>(_ value: N) -> RunArguments.Value { .number(String(value)) }
+        return RunArguments([
+            .init("T", number(s.timeSteps)), .init("amp", .flag(amp)), .init("b", number(b)),
+            .init("cutupmix_auto", .flag(cutupmixAuto)), .init("data_dir", text(s.dataDirectory)),
+            .init("dataset", text(s.dataset)), .init("drop_rate", number(dropRate)), .init("j", number(j)),
+            .init("label_smoothing", number(labelSmoothing)), .init("loss_lambda", number(lossLambda)),
+            .init("loss_means", number(lossMeans)), .init("model", text(s.model)), .init("mse_n_reg", .flag(mseNReg)),
             // argparse's type=bool: any non-empty value is True.
-            ("multiple_step", bool(!multipleStep.isEmpty && multipleStep != "False")),
-            ("name", text(name)), ("neuron_model", text(s.neuron)), ("out_dir", text(outDir)),
-            ("pre_train", text(preTrain)), ("resume", text(evaluated?.path)), ("save_init", bool(saveInit)),
-            ("seed", "\(seed)"), ("surrogate", text(surrogate.rawValue)), ("tau", "\(s.tau)"), ("weight_decay", "\(weightDecay)"),
-        ]
-        return "Namespace(" + items.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
+            .init("multiple_step", .flag(!multipleStep.isEmpty && multipleStep != "False")),
+            .init("name", text(name)), .init("neuron_model", text(s.neuron)), .init("out_dir", text(outDir)),
+            .init("pre_train", text(preTrain)), .init("resume", text(evaluated?.path)), .init("save_init", .flag(saveInit)),
+            .init("seed", number(seed)), .init("surrogate", text(surrogate.rawValue)), .init("tau", number(s.tau)),
+            .init("weight_decay", number(weightDecay)),
+        ])
     }
 
     /// The log folder: inference.py's folder name for `s` under `-out_dir`.
@@ -87,11 +93,11 @@ extension InferenceFlags {
     }
 
     /// `-save_init`: the evaluated weights as `checkpoint_0.safetensors` in
-    /// the log folder `folder`, recording `namespace` (the printed arguments).
-    public func saveInitial(_ network: Network, _ s: InferenceSettings, namespace: String, in folder: URL) throws {
+    /// the log folder `folder`, recording `arguments(s)` (the printed arguments).
+    public func saveInitial(_ network: Network, _ s: InferenceSettings, in folder: URL) throws {
         try Checkpoint.save(network: network, optimizer: nil, optimizerName: "SGD",
                             state: TrainingState(epoch: 0, globalStep: 0, maxTestAccuracy: 0,
-                                                 arguments: RunArguments(namespace: namespace), model: s.model),
+                                                 arguments: arguments(s), model: s.model),
                             to: folder.appendingPathComponent("checkpoint_0.safetensors"))
     }
 }

@@ -192,6 +192,22 @@ final class EventConvTests: XCTestCase {
         XCTAssertTrue(differing.isEmpty, "\(what): \(differing.count) of \(a.count) differ, e.g. \(differing.prefix(3))", file: file, line: line)
     }
 
+    /// `offsetMajor` puts weight[o, c, k] at [k, c, o] (more output channels
+    /// than one block of 16, and a 1×1 kernel), and `outputMajor` undoes it.
+    func testWeightLayoutMovesEveryValue() {
+        for (o, c, offsets) in [(1, 1, 1), (17, 3, 9), (33, 5, 1), (16, 7, 9)] {
+            let weight = (0..<(o * c * offsets)).map { Float($0) }
+            var weightT = [Float](repeating: -1, count: weight.count)
+            EventConv.offsetMajor(&weightT, weight, outChannels: o, channels: c, offsets: offsets)
+            var misplaced = 0
+            for oo in 0..<o { for cc in 0..<c { for k in 0..<offsets where weightT[(k * c + cc) * o + oo] != weight[(oo * c + cc) * offsets + k] { misplaced += 1 } } }
+            XCTAssertEqual(misplaced, 0, "o\(o) c\(c) offsets \(offsets)")
+            var back = [Float](repeating: -1, count: weight.count)
+            EventConv.outputMajor(&back, weightT, outChannels: o, channels: c, offsets: offsets)
+            XCTAssertEqual(back, weight, "o\(o) c\(c) offsets \(offsets)")
+        }
+    }
+
     func testEventsOfAnImage() {
         var x = [Float](repeating: 0, count: 2 * 3 * 5)
         x[0] = 1; x[7] = 1; x[14] = 1; x[15 + 9] = 1

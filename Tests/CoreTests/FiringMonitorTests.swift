@@ -1,4 +1,4 @@
-import Core
+@testable import Core
 import Foundation
 import XCTest
 
@@ -43,6 +43,21 @@ final class FiringMonitorTests: XCTestCase {
 
     /// A histogram filled in two parts and merged through its flat arrays
     /// (sum, maximum) equals the one filled at once.
+    /// The SIMD spike count equals a plain count on awkward sizes, past the
+    /// 2²⁰-value blocks its fp32 lanes are exact within, from any start.
+    func testSpikeCountMatchesAPlainCount() {
+        var stream = RandomStream(seed: 5, name: "spike count")
+        let spikes = (0..<((1 << 21) + 37)).map { _ in Float(stream.uniform() < 0.3 ? 1 : 0) }
+        spikes.withUnsafeBufferPointer { s in
+            for (start, count) in [(0, 0), (0, 1), (3, 7), (1, 8), (5, 9), (2, 1023), (0, 1 << 20), (1, (1 << 21) + 36)] {
+                let plain = Int64(spikes[start..<(start + count)].filter { $0 == 1 }.count)
+                XCTAssertEqual(FiringMonitor.ones(s.baseAddress! + start, count), plain, "\(count) values from \(start)")
+            }
+        }
+        let all = [Float](repeating: 1, count: (1 << 21) + 5)
+        XCTAssertEqual(all.withUnsafeBufferPointer { FiringMonitor.ones($0.baseAddress!, $0.count) }, Int64(all.count))
+    }
+
     func testHistogramMergesLikeOne() {
         let a: [Float] = [-9, -1, 0.3, 2.25], b: [Float] = [0.5, 1, 12, .nan, -0.75, 1e30, -3e38, .infinity]
         var whole = MembraneHistogram(), first = MembraneHistogram(), second = MembraneHistogram()

@@ -10,6 +10,21 @@ final class GatedInputGradientTests: XCTestCase {
     /// The flags mark exactly `|h − θ| <= supportHalfWidth` (h from the
     /// reference forward), every closed element has a zero surrogate
     /// gradient, and columns outside the call are not written.
+    /// The word-wise count of open flags equals a plain count on awkward
+    /// sizes and unaligned starts.
+    func testOpenCountMatchesAPlainCount() {
+        var stream = RandomStream(seed: 9, name: "open count")
+        let flags = (0..<1100).map { _ in UInt8(stream.uniform() < 0.4 ? 1 : 0) }
+        flags.withUnsafeBufferPointer { f in
+            for (start, count) in [(0, 0), (0, 1), (1, 7), (3, 8), (5, 9), (7, 1023), (0, 1100)] {
+                let plain = flags[start..<(start + count)].reduce(0) { $0 + Int($1) }
+                XCTAssertEqual(OpenWindow.openCount(f.baseAddress! + start, count: count), plain, "\(count) flags from \(start)")
+            }
+        }
+        let all = [UInt8](repeating: 1, count: 1027)
+        XCTAssertEqual(all.withUnsafeBufferPointer { OpenWindow.openCount($0.baseAddress!, count: $0.count) }, 1027)
+    }
+
     func testOpenWindowFlagsMarkTheSurrogateSupport() {
         var generator = NeuronKernelTests.Generator(state: 5)
         let T = 5, M = 300, columns = 7..<290
@@ -103,7 +118,8 @@ final class GatedInputGradientTests: XCTestCase {
     }
 
     /// The gated kernel groups open values (four interior pixels of a
-    /// channel at a time, the rest one by one): a value's bits must not
+    /// channel at a time, the others four with the same read count across
+    /// channels, the last few one by one): a value's bits must not
     /// depend on which other values are open, i.e. on the group it fell in.
     func testAnOpenValueDoesNotDependOnTheOtherOpenValues() {
         for (c, o, size, k, s, p) in geometries {

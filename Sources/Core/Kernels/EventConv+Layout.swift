@@ -5,7 +5,7 @@ extension EventConv {
     /// weightT[KH·KW, C, O] ← weight[O, C, KH, KW] (`offsets` = KH·KW).
     public static func offsetMajor(_ weightT: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>,
                                    outChannels o: Int, channels c: Int, offsets: Int) {
-        forEachWeightIndex(outChannels: o, channels: c, offsets: offsets) { major, minor in weightT[minor] = weight[major] }
+        moveWeight(weightT, weight, outChannels: o, channels: c, offsets: offsets, toOffsetMajor: true)
     }
 
     /// weightT[KH·KW, C, O] ← rows[C·KH·KW, O] (rows in weight order c, ky, kx): whole rows move.
@@ -21,21 +21,29 @@ extension EventConv {
     /// weight[O, C, KH, KW] ← weightT[KH·KW, C, O] (`offsets` = KH·KW): the inverse of `offsetMajor`.
     public static func outputMajor(_ weight: UnsafeMutablePointer<Float>, _ weightT: UnsafePointer<Float>,
                                    outChannels o: Int, channels c: Int, offsets: Int) {
-        forEachWeightIndex(outChannels: o, channels: c, offsets: offsets) { major, minor in weight[major] = weightT[minor] }
+        moveWeight(weight, weightT, outChannels: o, channels: c, offsets: offsets, toOffsetMajor: false)
     }
 
-    /// Calls `body(i, j)` for every weight value: i its index in [O, C, KH·KW],
-    /// j in [KH·KW, C, O]. On the worker threads, in blocks of 16 output
-    /// channels, so that the 16 rows of [O, C, KH·KW] stay in cache while each
-    /// row of [KH·KW, C, O] gets 16 consecutive values.
-    @inline(__always)
-    private static func forEachWeightIndex(outChannels o: Int, channels c: Int, offsets: Int, _ body: (Int, Int) -> Void) {
-        let blocks = (o + 15) / 16
+    /// Moves every weight value between [O, C, KH·KW] (index i) and
+    /// [KH·KW, C, O] (index j): `dst[j] = src[i]` toward offset-major, else
+    /// `dst[i] = src[j]`. On the worker threads, in blocks of 16 output
+    /// channels, so that the 16 rows of [O, C, KH·KW] stay in cache while
+    /// each row of [KH·KW, C, O] gets 16 consecutive values. Plain loops (no
+    /// closure per value): these run on every layer's weight every step.
+    private static func moveWeight(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
+                                   outChannels o: Int, channels c: Int, offsets: Int, toOffsetMajor: Bool) {
+        let blocks = (o + 15) / 16, rowLength = c * offsets
         Parallel.forEach(Parallel.workers) { part in
             for block in stride(from: part, to: blocks, by: Parallel.workers) {
+                let outputs = (block * 16)..<min(o, block * 16 + 16)
                 for cc in 0..<c {
                     for k in 0..<offsets {
-                        for oo in (block * 16)..<min(o, block * 16 + 16) { body((oo * c + cc) * offsets + k, (k * c + cc) * o + oo) }
+                        let major = cc * offsets + k, minor = (k * c + cc) * o
+                        if toOffsetMajor {
+                            for oo in outputs { dst[minor + oo] = src[oo * rowLength + major] }
+                        } else {
+                            for oo in outputs { dst[oo * rowLength + major] = src[minor + oo] }
+                        }
                     }
                 }
             }

@@ -158,11 +158,7 @@ public final class Conv2d: Layer {
     /// at most `gatedDensityLimit` of its images' values are open.
     private func takesGate(_ window: OpenWindow, _ chunkImages: [Int], inImage: Int) -> Bool {
         window.flags.withUnsafeBufferPointer { all in
-            var open = 0
-            for image in chunkImages {
-                let flags = all.baseAddress! + image * inImage
-                for i in 0..<inImage { open += Int(flags[i]) }
-            }
+            let open = chunkImages.reduce(0) { $0 + OpenWindow.openCount(all.baseAddress! + $1 * inImage, count: inImage) }
             return Float(open) <= Conv2d.gatedDensityLimit * Float(chunkImages.count * inImage)
         }
     }

@@ -74,16 +74,33 @@ public final class FiringMonitor: LayerObserver {
             partials.withUnsafeMutableBufferPointer { partial in
                 Parallel.forEach(chunks.count) { c in
                     let columns = (chunks[c].lowerBound * perSample)..<(chunks[c].upperBound * perSample)
-                    var count = 0.0
-                    for step in 0..<t {
-                        let row = s + step * n * perSample
-                        for i in columns { count += Double(row[i]) }
+                    partial[c] = (0..<t).reduce(0) { count, step in
+                        count + ones(s + step * n * perSample + columns.lowerBound, columns.count)
                     }
-                    partial[c] = Int64(count)
                 }
             }
         }
         return partials.reduce(0, +)
+    }
+
+    /// The number of ones among `count` values that are each 0 or 1: SIMD
+    /// lanes over blocks of 2²⁰ values (a lane's count stays exact in fp32).
+    static func ones(_ values: UnsafePointer<Float>, _ count: Int) -> Int64 {
+        let block = 1 << 20
+        var total: Int64 = 0, start = 0
+        while start < count {
+            let end = min(start + block, count)
+            var lanes = SIMD8<Float>(), i = start
+            while i + 8 <= end {
+                lanes += UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+                i += 8
+            }
+            var rest: Float = 0
+            while i < end { rest += values[i]; i += 1 }
+            total += Int64(lanes.sum() + rest)
+            start = end
+        }
+        return total
     }
 
     /// The epoch's figures so far. `sum` adds integer arrays elementwise over

@@ -18,6 +18,20 @@ public struct OpenWindow: Sendable {
         self.shape = shape
     }
 
+    /// The number of ones among `count` flags (each 0 or 1), eight at a
+    /// time: the bytes of a word summed by one multiplication (at most 8,
+    /// so no byte carries into the next).
+    public static func openCount(_ flags: UnsafePointer<UInt8>, count: Int) -> Int {
+        let bytes = UnsafeRawPointer(flags)
+        var total = 0, i = 0
+        while i + 8 <= count {
+            total += Int((bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) &* 0x0101_0101_0101_0101) >> 56)
+            i += 8
+        }
+        while i < count { total += Int(flags[i]); i += 1 }
+        return total
+    }
+
     /// The fraction of elements whose window is open.
     public var elementFraction: Double {
         guard !flags.isEmpty else { return 0 }

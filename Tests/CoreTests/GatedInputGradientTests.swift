@@ -118,8 +118,7 @@ final class GatedInputGradientTests: XCTestCase {
     }
 
     /// The gated kernel groups open values (four interior pixels of a
-    /// channel at a time, the others four with the same read count across
-    /// channels, the last few one by one): a value's bits must not
+    /// channel at a time, the rest one by one): a value's bits must not
     /// depend on which other values are open, i.e. on the group it fell in.
     func testAnOpenValueDoesNotDependOnTheOtherOpenValues() {
         for (c, o, size, k, s, p) in geometries {

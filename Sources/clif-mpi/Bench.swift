@@ -37,6 +37,9 @@ struct Bench: ParsableCommand {
     var gatedDensity = (Double(Conv2d.gatedDensityLimit) * 1000).rounded() / 1000   // 0.35, not 0.3499999940395355
     @Flag(name: .customLong("amp"), help: ArgumentHelp(ampHelp)) var amp = false
     @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
+    @Option(name: .customLong("conv-kernels"),
+            help: "Only time the conv kernels (event-driven and dense) on spiking_resnet18's 3×3 shapes: one chunk of T images whose spikes and open windows have this density.")
+    var convKernels: Double?
     @OptionGroup var job: JobOptions
 
     func validate() throws {
@@ -46,6 +49,9 @@ struct Bench: ParsableCommand {
         guard (0...1).contains(eventDensity) else { throw ValidationError("--event-density \(eventDensity) is not in 0...1") }
         guard (0...1).contains(gatedDensity) else { throw ValidationError("--gated-density \(gatedDensity) is not in 0...1") }
         try FlagCheck.positive(neuronKernels, "--neuron-kernels")
+        if let convKernels, !(convKernels > 0 && convKernels <= 1) {
+            throw ValidationError("--conv-kernels \(convKernels) is not a density in (0, 1]")
+        }
     }
 
     func run() throws {
@@ -59,6 +65,11 @@ struct Bench: ParsableCommand {
         Conv2d.gatedDensityLimit = Float(gatedDensity)
         if let width = neuronKernels {
             NeuronKernels.timeEveryModel(timeSteps: T, width: width) { print($0) }
+            return
+        }
+        if let density = convKernels {
+            print("conv kernels on one thread, one chunk of \(T) images, spikes and open windows at density \(density); OpenBLAS kernels: \(Gemm.coreName), sgemm peak \(String(format: "%.1f", Gemm.measuredPeak(workers: 1))) GFLOP/s on one thread")
+            ConvKernelTiming.timeShapes(images: T, density: Float(density)) { print($0) }
             return
         }
         let activation = Activation(neuron.value)

@@ -26,6 +26,7 @@ final class NegativeNumberTests: XCTestCase {
         try refused(["energy", "-T", "-3"], "-T must be positive, got -3")
         try refused(["energy", "--lif-v-reset", "-0.06", "-b", "-1"], "-b must be positive, got -1")
         try refused(["bench", "--event-density", "-0.5"], "--event-density -0.5 is not in 0...1")
+        try refused(["bench", "--conv-kernels", "-0.5"], "--conv-kernels -0.5 is not a density in (0, 1]")
         // The whole list is the value: its bad item is named by --v-reset's own check.
         try refused(["infer", "--checkpoint", "x", "--v-reset", "-0.02,x"], "--v-reset -0.02,x: expected none or numbers")
         // After a value, a real flag is still a flag, and the next option still reads its negative value.

@@ -18,8 +18,11 @@ final class ResumePositionTests: XCTestCase {
         XCTAssertNil(try s.continueEpoch(batchSize: 16, trainingSamples: 1433, batches: 90, checkpoint: "c"))
         XCTAssertEqual(s.batchInEpoch, 60)
         var start = state(batchInEpoch: 0, batchSize: 64)
-        XCTAssertNil(try start.continueEpoch(batchSize: 128, trainingSamples: 1433, batches: 12, checkpoint: "c"))
+        XCTAssertEqual(try start.continueEpoch(batchSize: 128, trainingSamples: 1433, batches: 12, checkpoint: "c"),
+                       "-b 128 differs from the checkpoint's 64: epoch 2 starts at its first sample, 12 batches at -b 128")
         XCTAssertEqual(start.batchInEpoch, 0, "an epoch boundary is one for any batch size")
+        var same = state(batchInEpoch: 0, batchSize: 64)
+        XCTAssertNil(try same.continueEpoch(batchSize: 64, trainingSamples: 1433, batches: 23, checkpoint: "c"))
     }
 
     /// The case: stopped at batch 60 of -b 16 (sample 960), resumed at

@@ -9,7 +9,8 @@ extension TrainingState {
     }
 
     /// Places a resumed run inside its epoch for this run's batch size and
-    /// training split, and says how when it is not simply the next batch.
+    /// training split, and says how when it is not simply the next batch
+    /// (at an epoch boundary, only that the batch size changed).
     ///
     /// A run stopped mid-epoch has trained `batchInEpoch` full batches of
     /// its own batch size, i.e. the first `batchInEpoch · b_old` samples of
@@ -28,8 +29,11 @@ extension TrainingState {
     ///   - checkpoint: the file's name, for messages.
     public mutating func continueEpoch(batchSize: Int, trainingSamples: Int, batches: Int,
                                        checkpoint: String) throws -> String? {
-        guard batchInEpoch > 0 else { return nil }
         let previous = recordedBatchSize ?? batchSize
+        guard batchInEpoch > 0 else {
+            return previous == batchSize ? nil
+                : "-b \(batchSize) differs from the checkpoint's \(previous): epoch \(epoch) starts at its first sample, \(batches) batches at -b \(batchSize)"
+        }
         let (done, overflow) = batchInEpoch.multipliedReportingOverflow(by: previous)
         guard !overflow, done < trainingSamples else {
             throw CheckpointError(description: "\(checkpoint): stopped after \(batchInEpoch) batches of \(previous) samples in epoch \(epoch), past the end of this run's \(trainingSamples) training samples (another dataset, or a damaged batch_in_epoch); start afresh or resume with the dataset the run used")

@@ -15,15 +15,15 @@ struct Bench: ParsableCommand {
         figures are for the whole job.
         """)
 
-    @Option(name: .customLong("model"), help: "Model name (see `train --help`).") var model = "spiking_resnet18"
-    @Option(name: [.customLong("neuron"), .customLong("neuron_model", withSingleDash: true)], help: "Neuron, in any letter case.") var neuron = NeuronName(.clif)
-    @Option(name: .customShort("T"), help: "Time steps.") var T = 6
-    @Option(name: .customShort("b"), help: "Global batch size.") var b = 32
+    @Option(name: original("model"), help: "Model name (see `train --help`).") var model = "spiking_resnet18"
+    @Option(name: neuronNames, help: "Neuron, in any letter case.") var neuron = NeuronName(.clif)
+    @Option(name: original("T", "time-steps"), help: "Time steps.") var T = 6
+    @Option(name: original("b", "batch-size"), help: "Global batch size.") var b = 32
     @Option(name: .customLong("input"), help: ArgumentHelp("Synthetic input shape.", valueName: "CxHxW"))
     var input = ImageShape(channels: 3, height: 32, width: 32)
     @Option(name: .customLong("classes"), help: "Classes of the synthetic data.") var classes = 10
-    @Option(name: .customLong("dataset"), help: "Use the train split of a real dataset instead of synthetic data.") var dataset: String?
-    @Option(name: .customLong("data_dir", withSingleDash: true), help: "Dataset folder.") var dataDir = "./data"
+    @Option(name: original("dataset"), help: "Use the train split of a real dataset instead of synthetic data.") var dataset: String?
+    @Option(name: original("data_dir"), help: "Dataset folder.") var dataDir = "./data"
     @Option(name: .customLong("steps"), help: "Timed steps.") var steps = 5
     @Option(name: .customLong("warmup"), help: "Untimed steps first.") var warmup = 1
     @Option(name: .customLong("threads"), help: "Worker threads per process.") var threads: Int?

@@ -17,7 +17,7 @@ struct Energy: ParsableCommand {
         Under mpirun the test set is sharded and the counts are summed exactly.
         """)
 
-    @Option(name: .customLong("checkpoint"), help: "A clif-mpi checkpoint or the original's .pth; omit for a fresh model.")
+    @Option(name: checkpointNames, help: "A clif-mpi checkpoint or the original's .pth; omit for a fresh model.")
     var checkpoint: String?
     @Option(name: original("model"), help: "Model name (default: the checkpoint's).") var model: String?
     @Option(name: original("dataset"), help: "Dataset (default: the checkpoint's).") var dataset: String?
@@ -25,8 +25,7 @@ struct Energy: ParsableCommand {
     @Option(name: original("T", "time-steps"), help: "Time steps (default: the checkpoint's, else 6).") var T: Int?
     @Option(name: original("tau"), help: "Membrane time constant (default: the checkpoint's, else 2.0).") var tau: Float?
     @Option(name: original("b", "batch-size"), help: "Evaluation batch size.") var b: Int = 128
-    @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
-                   .customLong("neuron-model")],
+    @Option(name: neuronNames,
             help: "Neuron of the model: LIF, CLIF or PLIF, in any letter case (default: the one trained).") var neuron: NeuronName?
     @Option(name: .customLong("lif-v-reset"), help: "Reset of the LIF counterpart: none (soft) or a hard-reset value.")
     var lifVReset: String = "none"

@@ -20,7 +20,7 @@ struct ExportNIR: ParsableCommand {
         which tools/check_nir.py compares with a NIR importer's.
         """)
 
-    @Option(name: .customLong("checkpoint"), help: "A clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth (then pass -model, -dataset, -T).") var checkpoint: String
+    @Option(name: checkpointNames, help: "A clif-mpi checkpoint (.safetensors) or the original's PyTorch .pth (then pass -model, -dataset, -T).") var checkpoint: String
     @Option(name: .customShort("o"), help: ArgumentHelp("The NIR file to write (HDF5, e.g. model.nir).", valueName: "file"))
     var output: String
     @Option(name: original("model"), help: "Model name (default: the checkpoint's).") var model: String?
@@ -28,8 +28,7 @@ struct ExportNIR: ParsableCommand {
     @Option(name: original("data_dir"), help: "Folder holding the dataset files (default: the checkpoint's).") var dataDir: String?
     @Option(name: original("T", "time-steps"), help: "Time steps of the --reference run (default: the checkpoint's).") var T: Int?
     @Option(name: original("tau"), help: "Membrane time constant (default: the checkpoint's, else 2.0).") var tau: Float?
-    @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
-                   .customLong("neuron-model")],
+    @Option(name: neuronNames,
             help: "Neuron to export: LIF (a CLIF checkpoint's conversion) or PLIF (a PLIF checkpoint's learnt decays), in any letter case.")
     var neuron = NeuronName(.lif)
     @Option(name: .customLong("v-reset"), help: "Hard-reset value of every LIF layer; none (soft reset) is refused, NIR has no field for it.")

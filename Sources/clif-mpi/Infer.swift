@@ -51,9 +51,8 @@ struct Infer: ParsableCommand {
     @Flag(name: original("mse_n_reg"), help: "Use the one-hot label as the MSE target of the test loss.") var mseNReg = false
     @Option(name: original("loss_means"), help: "MSE target value without -mse_n_reg.") var lossMeans: Float = 1.0
     @Flag(name: original("save_init"), help: "Save the evaluated weights as checkpoint_0.safetensors in the log folder.") var saveInit = false
-    @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
-                   .customLong("neuron-model")],
-            help: "Neuron to evaluate with, in any letter case; relu has T = 1 (default: the checkpoint's, else LIF). -neuron is accepted too.")
+    @Option(name: neuronNames,
+            help: "Neuron to evaluate with, in any letter case; relu has T = 1 (default: the checkpoint's, else LIF).")
     var neuron: NeuronName?
     @Option(name: original("multiple_step"), help: "Accepted for compatibility (unused, as in inference.py).") var multipleStep: String = "False"
     @Flag(name: original("cutupmix_auto"), help: "Names the log folder as inference.py does (no effect on the test set).") var cutupmixAuto = false

@@ -11,6 +11,15 @@ func original(_ name: String, _ kebab: String? = nil) -> NameSpecification {
     return NameSpecification(names)
 }
 
+/// The neuron option's names, the same in every command: the original's
+/// `-neuron_model` (its inference script writes `-neuron`) and the kebab forms.
+let neuronNames: NameSpecification = [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
+                                      .customLong("neuron-model"), .customLong("neuron")]
+
+/// The names of a checkpoint to read (energy, export-nir): `--checkpoint`, or
+/// the original's `-resume` as infer and train take it.
+let checkpointNames: NameSpecification = [.customLong("checkpoint"), .customLong("resume", withSingleDash: true), .customLong("resume")]
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a spiking network (the original's train_BPTT.py).",
@@ -48,9 +57,8 @@ struct Train: ParsableCommand {
     @Flag(name: original("mse_n_reg"), help: "Use the one-hot label as the MSE target.") var mseNReg = false
     @Option(name: original("loss_means"), help: "MSE target value without -mse_n_reg.") var lossMeans: Float = 1.0
     @Flag(name: original("save_init"), help: "Save the initial weights as checkpoint_0.") var saveInit = false
-    @Option(name: [.customLong("neuron_model", withSingleDash: true), .customLong("neuron", withSingleDash: true),
-                   .customLong("neuron-model")],
-            help: "Neuron, in any letter case; relu is the ANN baseline (T = 1). -neuron is accepted too.") var neuronModel = NeuronName(.lif)
+    @Option(name: neuronNames,
+            help: "Neuron, in any letter case; relu is the ANN baseline (T = 1).") var neuronModel = NeuronName(.lif)
     @Flag(name: original("cutupmix_auto"), help: "CIFAR: TrivialAugmentWide, RandomErasing and Mixup/CutMix per batch (last incomplete batch dropped); tiny_imagenet: AutoAugment (ImageNet policy).") var cutupmixAuto = false
     @Option(name: original("label_smoothing"), help: "Label smoothing of the cross-entropy.") var labelSmoothing: Float = 0.0
     @Option(name: original("name"), help: "Extra text in the run folder name.") var name: String = ""

@@ -36,9 +36,9 @@ struct Bench: ParsableCommand {
             help: "Largest fraction of open surrogate windows in a conv's input at which a chunk computes the input gradient only at them (0: always the dense GEMM).")
     var gatedDensity = (Double(Conv2d.gatedDensityLimit) * 1000).rounded() / 1000   // 0.35, not 0.3499999940395355
     @Flag(name: .customLong("amp"), help: ArgumentHelp(ampHelp)) var amp = false
-    @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons.") var neuronKernels: Int?
+    @Option(name: .customLong("neuron-kernels"), help: "Only time the fused neuron kernels on T × this many neurons (under mpirun on every rank at once, each line starting with its rank).") var neuronKernels: Int?
     @Option(name: .customLong("conv-kernels"),
-            help: "Only time the conv kernels (event-driven and dense) on spiking_resnet18's 3×3 shapes: one chunk of T images whose spikes and open windows have this density.")
+            help: "Only time the conv kernels (event-driven and dense) on spiking_resnet18's 3×3 shapes: one chunk of T images whose spikes and open windows have this density (under mpirun on every rank at once, each line starting with its rank).")
     var convKernels: Double?
     @OptionGroup var job: JobOptions
 
@@ -63,13 +63,15 @@ struct Bench: ParsableCommand {
         session.configureWorkers(threads)
         Conv2d.eventDensityLimit = Float(eventDensity)
         Conv2d.gatedDensityLimit = Float(gatedDensity)
+        // Under mpirun every rank times its own copy at once (all cores busy); its lines carry its rank.
+        let rankLabel = session.size > 1 ? "rank \(session.rank): " : ""
         if let width = neuronKernels {
-            NeuronKernels.timeEveryModel(timeSteps: T, width: width) { print($0) }
+            NeuronKernels.timeEveryModel(timeSteps: T, width: width) { print(rankLabel + $0) }
             return
         }
         if let density = convKernels {
-            print("conv kernels on one thread, one chunk of \(T) images, spikes and open windows at density \(density); OpenBLAS kernels: \(Gemm.coreName), sgemm peak \(String(format: "%.1f", Gemm.measuredPeak(workers: 1))) GFLOP/s on one thread")
-            ConvKernelTiming.timeShapes(images: T, density: Float(density)) { print($0) }
+            print(rankLabel + "conv kernels on one thread, one chunk of \(T) images, spikes and open windows at density \(density); OpenBLAS kernels: \(Gemm.coreName), sgemm peak \(String(format: "%.1f", Gemm.measuredPeak(workers: 1))) GFLOP/s on one thread")
+            ConvKernelTiming.timeShapes(images: T, density: Float(density)) { print(rankLabel + $0) }
             return
         }
         let activation = Activation(neuron.value)

@@ -23,6 +23,9 @@ final class GatedInputGradientTests: XCTestCase {
         }
         let all = [UInt8](repeating: 1, count: 1027)
         XCTAssertEqual(all.withUnsafeBufferPointer { OpenWindow.openCount($0.baseAddress!, count: $0.count) }, 1027)
+        let window = OpenWindow(flags: flags, shape: [flags.count])
+        XCTAssertEqual(window.elementFraction, Double(flags.reduce(0) { $0 + Int($1) }) / Double(flags.count))
+        XCTAssertEqual(OpenWindow(flags: [], shape: [0]).elementFraction, 0)
     }
 
     func testOpenWindowFlagsMarkTheSurrogateSupport() {

@@ -35,7 +35,7 @@ public struct OpenWindow: Sendable {
     /// The fraction of elements whose window is open.
     public var elementFraction: Double {
         guard !flags.isEmpty else { return 0 }
-        return Double(flags.reduce(0) { $0 + Int($1) }) / Double(flags.count)
+        return Double(flags.withUnsafeBufferPointer { Self.openCount($0.baseAddress!, count: $0.count) }) / Double(flags.count)
     }
 
     /// The fraction of pixels (image, y, x) of a `[T, N, C, H, W]` shape with
